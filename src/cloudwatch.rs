@@ -1,0 +1,302 @@
+//! The real [`LogSink`]: CloudWatch Logs through the AWS SDK.
+//!
+//! Put first, create on demand: a warm invocation costs exactly one PutLogEvents per stream and no create or
+//! describe calls. Throttling, 5xx and timeouts are retried by the SDK with the settings below; the errors the
+//! SDK does not retry (missing group or stream, sequence tokens from older endpoints, concurrent creation) are
+//! handled here.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
+use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
+use aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError;
+use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
+use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
+use aws_sdk_cloudwatchlogs::Client;
+
+use crate::batch::prepare_batches;
+use crate::record::LogEntry;
+use crate::sink::{LogSink, WriteError};
+
+/// Sequence-token corrections to accept per batch before giving up (only older endpoints send them).
+const MAX_SEQUENCE_TOKEN_RETRIES: usize = 5;
+/// Tries at CreateLogGroup while another environment's concurrent creation aborts ours.
+const MAX_CREATE_GROUP_ATTEMPTS: usize = 3;
+const CREATE_GROUP_CONFLICT_PAUSE: Duration = Duration::from_millis(200);
+
+/// Five attempts with backoff from 100 ms capped at 2 s ride out a burst of throttled or 503 answers in
+/// about two seconds.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(5)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+/// An unreachable or hanging endpoint fails one call within 10 s, well inside the handler's write deadline.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(4))
+        .operation_timeout(Duration::from_secs(10))
+        .build()
+}
+
+pub struct CloudWatchSink {
+    client: Client,
+    log_group: String,
+    /// Streams known to exist, with the next sequence token the last put returned. Current CloudWatch ignores
+    /// tokens; older or compatible endpoints need them, and remembering saves them a correction round trip.
+    known_streams: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl CloudWatchSink {
+    pub fn new(client: Client, log_group: impl Into<String>) -> Self {
+        CloudWatchSink {
+            client,
+            log_group: log_group.into(),
+            known_streams: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn log_group(&self) -> &str {
+        &self.log_group
+    }
+
+    fn known_token(&self, stream: &str) -> Option<String> {
+        self.known_streams
+            .lock()
+            .ok()?
+            .get(stream)
+            .cloned()
+            .flatten()
+    }
+
+    fn remember(&self, stream: &str, token: Option<String>) {
+        if let Ok(mut known) = self.known_streams.lock() {
+            known.insert(stream.to_owned(), token);
+        }
+    }
+
+    async fn put_batch(&self, stream: &str, mut batch: Vec<LogEntry>) -> Result<(), WriteError> {
+        let mut token = self.known_token(stream);
+        let mut created = false;
+        let mut token_retries = 0;
+        let mut resent_rejected = false;
+        loop {
+            let events = batch
+                .iter()
+                .map(input_event)
+                .collect::<Result<Vec<_>, _>>()?;
+            let result = self
+                .client
+                .put_log_events()
+                .log_group_name(&self.log_group)
+                .log_stream_name(stream)
+                .set_log_events(Some(events))
+                .set_sequence_token(token.clone())
+                .send()
+                .await;
+            let error = match result {
+                Ok(output) => {
+                    let rejected = output
+                        .rejected_log_events_info()
+                        .map(|info| rejected_indices(info, batch.len()))
+                        .unwrap_or_default();
+                    token = output.next_sequence_token;
+                    self.remember(stream, token.clone());
+                    if rejected.is_empty() {
+                        return Ok(());
+                    }
+                    if resent_rejected {
+                        return Err(WriteError::Rejected {
+                            count: rejected.len(),
+                        });
+                    }
+                    // CloudWatch refused these for their time (e.g. older than the group's retention): file
+                    // them now instead; each keeps its original time in its message.
+                    let now = now_millis();
+                    batch = rejected
+                        .into_iter()
+                        .map(|index| {
+                            let mut entry = batch[index].clone();
+                            entry.restamp(now);
+                            entry
+                        })
+                        .collect();
+                    resent_rejected = true;
+                    continue;
+                }
+                Err(error) => error,
+            };
+            match error.as_service_error() {
+                Some(PutLogEventsError::ResourceNotFoundException(_)) if !created => {
+                    self.create_stream(stream).await?;
+                    created = true;
+                }
+                Some(PutLogEventsError::InvalidSequenceTokenException(wrong))
+                    if token_retries < MAX_SEQUENCE_TOKEN_RETRIES =>
+                {
+                    token = wrong.expected_sequence_token().map(str::to_owned);
+                    token_retries += 1;
+                }
+                // The batch was stored by an earlier attempt: sending it again would write it twice.
+                Some(PutLogEventsError::DataAlreadyAcceptedException(accepted)) => {
+                    self.remember(
+                        stream,
+                        accepted.expected_sequence_token().map(str::to_owned),
+                    );
+                    return Ok(());
+                }
+                _ => return Err(api_error("PutLogEvents", &error)),
+            }
+        }
+    }
+
+    /// Creates the stream, and the group first if it is missing too. Already-exists means another execution
+    /// environment won the race, which is success.
+    async fn create_stream(&self, stream: &str) -> Result<(), WriteError> {
+        for attempt in 0..2 {
+            let result = self
+                .client
+                .create_log_stream()
+                .log_group_name(&self.log_group)
+                .log_stream_name(stream)
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            match error.as_service_error() {
+                Some(CreateLogStreamError::ResourceAlreadyExistsException(_)) => return Ok(()),
+                Some(CreateLogStreamError::ResourceNotFoundException(_)) if attempt == 0 => {
+                    self.create_group().await?;
+                }
+                _ => return Err(api_error("CreateLogStream", &error)),
+            }
+        }
+        Err(WriteError::Api {
+            operation: "CreateLogStream",
+            detail: format!(
+                "log group {} still missing after creating it",
+                self.log_group
+            ),
+        })
+    }
+
+    async fn create_group(&self) -> Result<(), WriteError> {
+        let mut attempt = 1;
+        loop {
+            let error = match self
+                .client
+                .create_log_group()
+                .log_group_name(&self.log_group)
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            match error.as_service_error() {
+                Some(CreateLogGroupError::ResourceAlreadyExistsException(_)) => return Ok(()),
+                // Another environment is creating the same group right now; once it has, ours is a no-op.
+                Some(CreateLogGroupError::OperationAbortedException(_))
+                    if attempt < MAX_CREATE_GROUP_ATTEMPTS =>
+                {
+                    tokio::time::sleep(CREATE_GROUP_CONFLICT_PAUSE).await;
+                    attempt += 1;
+                }
+                _ => return Err(api_error("CreateLogGroup", &error)),
+            }
+        }
+    }
+}
+
+impl LogSink for CloudWatchSink {
+    async fn write(&self, stream: &str, entries: Vec<LogEntry>) -> Result<(), WriteError> {
+        for batch in prepare_batches(entries, now_millis()) {
+            self.put_batch(stream, batch).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Indices of the events CloudWatch refused, per `RejectedLogEventsInfo`: too old and expired end indices
+/// are exclusive, the too-new start index inclusive (the PutLogEvents API reference).
+fn rejected_indices(info: &RejectedLogEventsInfo, len: usize) -> Vec<usize> {
+    let index = |value: Option<i32>| value.map(|v| usize::try_from(v).unwrap_or(0).min(len));
+    let old_end = index(info.too_old_log_event_end_index()).unwrap_or(0);
+    let expired_end = index(info.expired_log_event_end_index()).unwrap_or(0);
+    let new_start = index(info.too_new_log_event_start_index()).unwrap_or(len);
+    let old_end = old_end.max(expired_end).min(new_start);
+    (0..old_end).chain(new_start..len).collect()
+}
+
+fn input_event(entry: &LogEntry) -> Result<InputLogEvent, WriteError> {
+    InputLogEvent::builder()
+        .timestamp(entry.timestamp_ms)
+        .message(entry.message.clone())
+        .build()
+        .map_err(|error| WriteError::Api {
+            operation: "PutLogEvents",
+            detail: error.to_string(),
+        })
+}
+
+fn api_error(operation: &'static str, error: &dyn std::error::Error) -> WriteError {
+    WriteError::Api {
+        operation,
+        detail: DisplayErrorContext(error).to_string(),
+    }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(
+        old_end: Option<i32>,
+        expired_end: Option<i32>,
+        new_start: Option<i32>,
+    ) -> RejectedLogEventsInfo {
+        RejectedLogEventsInfo::builder()
+            .set_too_old_log_event_end_index(old_end)
+            .set_expired_log_event_end_index(expired_end)
+            .set_too_new_log_event_start_index(new_start)
+            .build()
+    }
+
+    #[test]
+    fn rejected_indices_follow_the_api_reference_bounds() {
+        assert_eq!(
+            rejected_indices(&info(None, None, None), 5),
+            Vec::<usize>::new()
+        );
+        assert_eq!(rejected_indices(&info(Some(2), None, None), 5), vec![0, 1]);
+        assert_eq!(
+            rejected_indices(&info(None, Some(3), None), 5),
+            vec![0, 1, 2]
+        );
+        assert_eq!(rejected_indices(&info(None, None, Some(3)), 5), vec![3, 4]);
+        assert_eq!(
+            rejected_indices(&info(Some(1), Some(2), Some(4)), 5),
+            vec![0, 1, 4]
+        );
+        assert_eq!(
+            rejected_indices(&info(Some(9), None, Some(-1)), 3),
+            vec![0, 1, 2]
+        );
+    }
+}

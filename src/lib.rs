@@ -1,0 +1,16 @@
+//! ses-feedback-logger: Amazon SES feedback from SNS into CloudWatch Logs, one stream per SES type.
+//!
+//! - [`ses`] reads the SES payload of an SNS message (pure parsing).
+//! - [`record`] turns it into log events, one per affected recipient.
+//! - [`batch`] applies CloudWatch's PutLogEvents rules (accepted times, batch limits).
+//! - [`sink`] is the seam to storage; [`cloudwatch`] is the real one.
+//! - [`handler`] ties them together for one Lambda invocation; [`config`] reads the environment.
+
+pub mod batch;
+pub mod cloudwatch;
+pub mod config;
+pub mod handler;
+pub mod record;
+pub mod ses;
+pub mod sink;
+pub mod timestamp;

@@ -1,0 +1,338 @@
+//! Turning parsed SES feedback into CloudWatch log events: one per recipient, JSON by default.
+//!
+//! The JSON is written by hand rather than through serde so that key order is fixed, absent values are left
+//! out, and an event that would exceed CloudWatch's size limit can be refitted by truncating its longest
+//! field (with a visible marker) instead of being dropped.
+
+use std::fmt::Write as _;
+
+use serde_json::value::RawValue;
+
+use crate::ses::{EventType, Feedback, Recipient, UnrecognizedReason};
+use crate::timestamp::{format_millis, parse_millis};
+
+/// CloudWatch counts 26 bytes per event against a 1,048,576-byte batch, so one event's message can be at
+/// most this long.
+pub const MAX_MESSAGE_BYTES: usize = 1_048_576 - 26;
+
+/// The stream that keeps, verbatim, every message that is not SES feedback of a known type.
+pub const UNRECOGNIZED_STREAM: &str = "Unrecognized";
+
+const TRUNCATION_MARKER: &str = "…[truncated ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per recipient.
+    Json,
+    /// The bare address, for people who grep.
+    Plain,
+}
+
+/// One CloudWatch log event, ready to put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When CloudWatch files the event: the feedback's own time unless CloudWatch would refuse it.
+    pub timestamp_ms: i64,
+    pub message: String,
+    /// Plain-format messages carry no time of their own, so restamping appends the original one.
+    annotate_on_restamp: bool,
+}
+
+impl LogEntry {
+    pub fn new(timestamp_ms: i64, message: String) -> Self {
+        LogEntry {
+            timestamp_ms,
+            message,
+            annotate_on_restamp: false,
+        }
+    }
+
+    /// Files the event at `now_ms` while keeping its original time in the message.
+    pub fn restamp(&mut self, now_ms: i64) {
+        if self.annotate_on_restamp && self.timestamp_ms != now_ms {
+            let _ = write!(
+                self.message,
+                " timestamp={}",
+                format_millis(self.timestamp_ms)
+            );
+            self.annotate_on_restamp = false;
+        }
+        self.timestamp_ms = now_ms;
+    }
+}
+
+/// What the SNS envelope contributes to every log event of its record.
+#[derive(Debug, Clone, Copy)]
+pub struct SnsContext<'a> {
+    pub message_id: &'a str,
+    pub topic_arn: &'a str,
+    pub subject: Option<&'a str>,
+    pub timestamp_ms: i64,
+}
+
+/// One log event per recipient of `feedback`.
+pub fn feedback_entries(
+    feedback: &Feedback,
+    sns: &SnsContext<'_>,
+    format: LogFormat,
+) -> Vec<LogEntry> {
+    let (timestamp_ms, timestamp) = feedback_time(feedback, sns);
+    feedback
+        .recipients()
+        .into_iter()
+        .map(|recipient| {
+            let address = bare_address(recipient.email_address);
+            match format {
+                LogFormat::Plain => LogEntry {
+                    timestamp_ms,
+                    message: fit(|cap| capped(address, cap).into_owned()),
+                    annotate_on_restamp: true,
+                },
+                LogFormat::Json => LogEntry::new(
+                    timestamp_ms,
+                    fit(|cap| feedback_json(feedback, &recipient, address, &timestamp, sns, cap)),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The log event that keeps an unusable message verbatim, with why it was not understood.
+pub fn unrecognized_entry(
+    raw: &str,
+    reason: &UnrecognizedReason,
+    sns: &SnsContext<'_>,
+) -> LogEntry {
+    let reason = reason.to_string();
+    let message = fit(|cap| {
+        let mut json = JsonObject::new(cap);
+        json.text("reason", Some(&reason));
+        json.text("snsMessageId", Some(sns.message_id));
+        json.text("topicArn", Some(sns.topic_arn));
+        json.text("subject", sns.subject);
+        json.text("snsTimestamp", Some(&format_millis(sns.timestamp_ms)));
+        json.text("message", Some(raw));
+        json.finish()
+    });
+    LogEntry::new(sns.timestamp_ms, message)
+}
+
+/// The feedback's own time: the type object's `timestamp`, else `mail.timestamp`, else the SNS timestamp.
+fn feedback_time(feedback: &Feedback, sns: &SnsContext<'_>) -> (i64, String) {
+    let mail = feedback.notification.mail.as_ref();
+    [
+        feedback.details().and_then(|d| d.timestamp.as_str()),
+        mail.and_then(|m| m.timestamp.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(parse_millis)
+    .map(|millis| (millis, format_millis(millis)))
+    .unwrap_or_else(|| (sns.timestamp_ms, format_millis(sns.timestamp_ms)))
+}
+
+/// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
+fn bare_address(address: &str) -> &str {
+    let trimmed = address.trim();
+    match (trimmed.rfind('<'), trimmed.strip_suffix('>')) {
+        (Some(open), Some(without_close)) if open + 1 < without_close.len() => {
+            without_close[open + 1..].trim()
+        }
+        _ => trimmed,
+    }
+}
+
+fn feedback_json(
+    feedback: &Feedback,
+    recipient: &Recipient<'_>,
+    address: &str,
+    timestamp: &str,
+    sns: &SnsContext<'_>,
+    cap: usize,
+) -> String {
+    let mail = feedback.notification.mail.as_ref();
+    let details = feedback.details();
+    let detail = |field: fn(&crate::ses::Details) -> &crate::ses::Text| {
+        details.and_then(|d| field(d).as_str())
+    };
+    let mut json = JsonObject::new(cap);
+    json.text("emailAddress", Some(address));
+    json.text("notificationType", Some(feedback.event_type.name()));
+    json.text("timestamp", Some(timestamp));
+    json.text("messageId", mail.and_then(|m| m.message_id.as_str()));
+    json.text("source", mail.and_then(|m| m.source.as_str()));
+    json.text("feedbackId", detail(|d| &d.feedback_id));
+    json.text("snsMessageId", Some(sns.message_id));
+    match feedback.event_type {
+        EventType::Bounce => {
+            json.text("bounceType", detail(|d| &d.bounce_type));
+            json.text("bounceSubType", detail(|d| &d.bounce_sub_type));
+            json.text("action", recipient.action);
+            json.text("status", recipient.status);
+            json.text("diagnosticCode", recipient.diagnostic_code);
+            json.text("reportingMTA", detail(|d| &d.reporting_mta));
+            json.text("remoteMtaIp", detail(|d| &d.remote_mta_ip));
+        }
+        EventType::Complaint => {
+            json.text(
+                "complaintFeedbackType",
+                detail(|d| &d.complaint_feedback_type),
+            );
+            json.text("complaintSubType", detail(|d| &d.complaint_sub_type));
+            json.text("userAgent", detail(|d| &d.user_agent));
+            json.text("arrivalDate", detail(|d| &d.arrival_date));
+        }
+        EventType::Delivery => {
+            json.text("smtpResponse", detail(|d| &d.smtp_response));
+            json.number_or_text(
+                "processingTimeMillis",
+                detail(|d| &d.processing_time_millis),
+            );
+            json.text("reportingMTA", detail(|d| &d.reporting_mta));
+            json.text("remoteMtaIp", detail(|d| &d.remote_mta_ip));
+        }
+        EventType::DeliveryDelay => {
+            json.text("delayType", detail(|d| &d.delay_type));
+            json.text("expirationTime", detail(|d| &d.expiration_time));
+            json.text("status", recipient.status);
+            json.text("diagnosticCode", recipient.diagnostic_code);
+        }
+        EventType::Reject => json.text("rejectReason", detail(|d| &d.reason)),
+        EventType::Open | EventType::Click => {
+            json.text("ipAddress", detail(|d| &d.ip_address));
+            json.text("userAgent", detail(|d| &d.user_agent));
+            json.text("link", detail(|d| &d.link));
+        }
+        EventType::RenderingFailure => {
+            json.text("templateName", detail(|d| &d.template_name));
+            json.text("errorMessage", detail(|d| &d.error_message));
+        }
+        EventType::Subscription => {
+            json.text("contactList", detail(|d| &d.contact_list));
+            json.raw(
+                "newTopicPreferences",
+                details.and_then(|d| d.new_topic_preferences.as_deref()),
+            );
+            json.text("subscriptionSource", detail(|d| &d.source));
+        }
+        EventType::Send => {}
+    }
+    json.raw("tags", mail.and_then(|m| m.tags.as_deref()));
+    json.finish()
+}
+
+/// Builds a message with every text field at most `cap` bytes, choosing the largest cap that fits
+/// [`MAX_MESSAGE_BYTES`]. Almost every message fits uncapped, at the cost of one build.
+fn fit(build: impl Fn(usize) -> String) -> String {
+    let uncapped = build(usize::MAX);
+    if uncapped.len() <= MAX_MESSAGE_BYTES {
+        return uncapped;
+    }
+    // The fitted size grows with the cap, so search for the largest cap that fits.
+    let (mut fits, mut too_big) = (0, uncapped.len());
+    while too_big - fits > 1 {
+        let middle = fits + (too_big - fits) / 2;
+        if build(middle).len() <= MAX_MESSAGE_BYTES {
+            fits = middle;
+        } else {
+            too_big = middle;
+        }
+    }
+    build(fits)
+}
+
+/// `text` cut to at most `cap` bytes on a character boundary, with a marker saying how much was cut.
+fn capped(text: &str, cap: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= cap {
+        return text.into();
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}{TRUNCATION_MARKER}{} bytes]",
+        &text[..end],
+        text.len() - end
+    )
+    .into()
+}
+
+/// A JSON object written field by field; absent values are skipped and text is capped.
+struct JsonObject {
+    out: String,
+    cap: usize,
+}
+
+impl JsonObject {
+    fn new(cap: usize) -> Self {
+        let mut out = String::with_capacity(512);
+        out.push('{');
+        JsonObject { out, cap }
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.out.len() > 1 {
+            self.out.push(',');
+        }
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+    }
+
+    fn text(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.key(key);
+            let value = capped(value, self.cap);
+            push_json_string(&mut self.out, &value);
+        }
+    }
+
+    fn raw(&mut self, key: &str, value: Option<&RawValue>) {
+        if let Some(value) = value {
+            self.key(key);
+            self.out.push_str(value.get());
+        }
+    }
+
+    /// Numbers SES writes as numbers stay numbers; anything else is kept as text.
+    fn number_or_text(&mut self, key: &str, value: Option<&str>) {
+        match value.map(|text| (text, text.parse::<i64>())) {
+            Some((_, Ok(number))) => {
+                self.key(key);
+                let _ = write!(self.out, "{number}");
+            }
+            other => self.text(key, other.map(|(text, _)| text)),
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.out.push('}');
+        self.out
+    }
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..index]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = index + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
