@@ -60,3 +60,90 @@ pub fn split_batches(entries: Vec<LogEntry>) -> Vec<Vec<LogEntry>> {
     }
     batches
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_169_730_000;
+    const HOUR: i64 = 3_600_000;
+
+    fn entry(timestamp_ms: i64, bytes: usize) -> LogEntry {
+        LogEntry::new(timestamp_ms, "x".repeat(bytes))
+    }
+
+    #[test]
+    fn accepts_times_within_fourteen_days_back_and_two_hours_ahead() {
+        assert!(is_accepted_time(NOW, NOW));
+        assert!(is_accepted_time(NOW - 13 * 24 * HOUR, NOW));
+        assert!(is_accepted_time(NOW + HOUR, NOW));
+        assert!(!is_accepted_time(NOW - 14 * 24 * HOUR, NOW));
+        assert!(!is_accepted_time(NOW + 2 * HOUR, NOW));
+    }
+
+    #[test]
+    fn refused_times_are_restamped_now_and_nothing_is_dropped() {
+        let entries = vec![
+            entry(NOW - 30 * 24 * HOUR, 1),
+            entry(NOW - HOUR, 1),
+            entry(NOW + 5 * HOUR, 1),
+        ];
+        let batches = prepare_batches(entries, NOW);
+        let times: Vec<i64> = batches.concat().iter().map(|e| e.timestamp_ms).collect();
+        assert_eq!(times, [NOW - HOUR, NOW, NOW]);
+    }
+
+    #[test]
+    fn events_are_sorted_chronologically_and_stably() {
+        let entries = vec![
+            LogEntry::new(NOW, "b".into()),
+            LogEntry::new(NOW - 5, "a".into()),
+            LogEntry::new(NOW, "c".into()),
+        ];
+        let messages: Vec<String> = prepare_batches(entries, NOW)
+            .concat()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(messages, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn splits_above_ten_thousand_events() {
+        let batches = split_batches((0..25_001).map(|i| entry(NOW + i, 10)).collect());
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [10_000, 10_000, 5_001]);
+    }
+
+    #[test]
+    fn splits_to_stay_within_the_byte_limit_counting_26_per_event() {
+        // Four events of 262,118 bytes fill 1,048,576 exactly (262,144 each with the overhead).
+        let exact = split_batches((0..4).map(|i| entry(NOW + i, 262_118)).collect());
+        assert_eq!(exact.len(), 1);
+        let over = split_batches((0..4).map(|i| entry(NOW + i, 262_119)).collect());
+        assert_eq!(over.iter().map(Vec::len).collect::<Vec<_>>(), [3, 1]);
+        for batch in split_batches((0..100).map(|i| entry(NOW + i, 100_000)).collect()) {
+            let bytes: usize = batch
+                .iter()
+                .map(|e| e.message.len() + EVENT_OVERHEAD_BYTES)
+                .sum();
+            assert!(bytes <= MAX_BATCH_BYTES);
+        }
+    }
+
+    #[test]
+    fn splits_batches_that_would_span_more_than_a_day() {
+        let batches = split_batches(vec![
+            entry(NOW - 13 * 24 * HOUR, 1),
+            entry(NOW - 13 * 24 * HOUR + 24 * HOUR, 1),
+            entry(NOW - 13 * 24 * HOUR + 24 * HOUR + 1, 1),
+            entry(NOW, 1),
+        ]);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1, 1]);
+    }
+
+    #[test]
+    fn nothing_in_nothing_out() {
+        assert!(prepare_batches(Vec::new(), NOW).is_empty());
+    }
+}

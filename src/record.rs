@@ -336,3 +336,173 @@ fn push_json_string(out: &mut String, text: &str) {
     out.push_str(&text[start..]);
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ses::{parse_message, ParsedMessage};
+    use serde_json::Value;
+
+    const SNS: SnsContext<'static> = SnsContext {
+        message_id: "11111111-2222-3333-4444-555555555555",
+        topic_arn: "arn:aws:sns:us-east-1:123456789012:ses-feedback",
+        subject: None,
+        timestamp_ms: 1_795_169_999_000,
+    };
+
+    fn entries(message: &str, format: LogFormat) -> Vec<LogEntry> {
+        match parse_message(message) {
+            ParsedMessage::Feedback(feedback) => feedback_entries(&feedback, &SNS, format),
+            other => panic!("expected feedback, got {other:?}"),
+        }
+    }
+
+    fn json(entry: &LogEntry) -> Value {
+        serde_json::from_str(&entry.message).expect("valid JSON")
+    }
+
+    fn bounce_with(recipient: &str, diagnostic: &str) -> String {
+        serde_json::json!({
+            "notificationType": "Bounce",
+            "bounce": {"bounceType": "Permanent", "bouncedRecipients": [
+                {"emailAddress": recipient, "diagnosticCode": diagnostic}]},
+            "mail": {"timestamp": "2026-11-20T10:15:28.412Z", "messageId": "m-1"}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn stamps_with_the_type_objects_time_then_mails_then_snss() {
+        let own = entries(
+            r#"{"eventType":"Open","open":{"timestamp":"2026-11-20T10:15:30.000Z"},
+            "mail":{"timestamp":"2026-11-20T10:15:28.412Z","destination":["a@example.com"]}}"#,
+            LogFormat::Json,
+        );
+        assert_eq!(own[0].timestamp_ms, 1_795_169_730_000);
+        let mail = entries(
+            r#"{"eventType":"Send","send":{},"mail":{"timestamp":"2018-10-08T14:05:45 +0000","destination":["a@example.com"]}}"#,
+            LogFormat::Json,
+        );
+        assert_eq!(mail[0].timestamp_ms, 1_539_007_545_000);
+        assert_eq!(json(&mail[0])["timestamp"], "2018-10-08T14:05:45.000Z");
+        let sns = entries(
+            r#"{"eventType":"Send","mail":{"timestamp":"not a time","destination":["a@example.com"]}}"#,
+            LogFormat::Json,
+        );
+        assert_eq!(sns[0].timestamp_ms, SNS.timestamp_ms);
+    }
+
+    #[test]
+    fn display_name_addresses_are_logged_bare() {
+        assert_eq!(
+            bare_address("\"Jane Doe\" <jane@example.com>"),
+            "jane@example.com"
+        );
+        assert_eq!(bare_address("Jane <jane@example.com> "), "jane@example.com");
+        assert_eq!(bare_address("jane@example.com"), "jane@example.com");
+        assert_eq!(bare_address("<>"), "<>");
+        let logged = entries(
+            &bounce_with("\"Jane\" <jane@example.com>", "x"),
+            LogFormat::Json,
+        );
+        assert_eq!(json(&logged[0])["emailAddress"], "jane@example.com");
+    }
+
+    #[test]
+    fn control_characters_and_non_ascii_survive_as_valid_json() {
+        let nasty = "d\u{0}\u{1}\u{1f}\"\\\n\r\t é 日本 😀 \u{7f}";
+        let logged = entries(&bounce_with("jörg@exämple.com", nasty), LogFormat::Json);
+        let event = json(&logged[0]);
+        assert_eq!(event["diagnosticCode"], nasty);
+        assert_eq!(event["emailAddress"], "jörg@exämple.com");
+    }
+
+    #[test]
+    fn an_oversized_field_is_truncated_with_a_marker_and_the_event_kept() {
+        // Control characters escape to six bytes each, so 256 KB of them outgrow CloudWatch's event limit.
+        let huge = "\u{1}".repeat(256 * 1024);
+        let logged = entries(&bounce_with("a@example.com", &huge), LogFormat::Json);
+        assert_eq!(logged.len(), 1);
+        assert!(
+            logged[0].message.len() <= MAX_MESSAGE_BYTES,
+            "{}",
+            logged[0].message.len()
+        );
+        assert!(
+            logged[0].message.len() > MAX_MESSAGE_BYTES - 64,
+            "no more cut than needed"
+        );
+        let event = json(&logged[0]);
+        assert_eq!(
+            event["emailAddress"], "a@example.com",
+            "short fields untouched"
+        );
+        let diagnostic = event["diagnosticCode"].as_str().unwrap();
+        assert!(diagnostic.contains("…[truncated "), "visible marker");
+        assert!(diagnostic.ends_with(" bytes]"));
+    }
+
+    #[test]
+    fn capping_respects_character_boundaries() {
+        assert_eq!(capped("日本語", 4), "日…[truncated 6 bytes]");
+        assert_eq!(capped("abc", 3), "abc");
+    }
+
+    #[test]
+    fn absent_values_are_left_out_and_numbers_stay_numbers() {
+        let logged = entries(
+            r#"{"notificationType":"Delivery","delivery":{"recipients":["a@example.com"],"processingTimeMillis":"+007",
+            "smtpResponse":null}}"#,
+            LogFormat::Json,
+        );
+        let event = json(&logged[0]);
+        assert_eq!(event["processingTimeMillis"], 7);
+        assert!(event.get("smtpResponse").is_none());
+        assert!(event.get("messageId").is_none());
+        assert!(!logged[0].message.contains("null"));
+        let text = entries(
+            r#"{"notificationType":"Delivery","delivery":{"recipients":["a@example.com"],"processingTimeMillis":"soon"}}"#,
+            LogFormat::Json,
+        );
+        assert_eq!(json(&text[0])["processingTimeMillis"], "soon");
+    }
+
+    #[test]
+    fn restamping_a_plain_event_keeps_its_original_time_in_the_message() {
+        let mut logged = entries(&bounce_with("a@example.com", "x"), LogFormat::Plain);
+        assert_eq!(logged[0].message, "a@example.com");
+        let original = logged[0].timestamp_ms;
+        logged[0].restamp(original + 30 * 86_400_000);
+        assert_eq!(logged[0].timestamp_ms, original + 30 * 86_400_000);
+        assert_eq!(
+            logged[0].message,
+            "a@example.com timestamp=2026-11-20T10:15:28.412Z"
+        );
+        logged[0].restamp(original + 31 * 86_400_000);
+        assert_eq!(
+            logged[0].message, "a@example.com timestamp=2026-11-20T10:15:28.412Z",
+            "annotated once"
+        );
+    }
+
+    #[test]
+    fn restamping_a_json_event_leaves_its_message_which_holds_the_time() {
+        let mut logged = entries(&bounce_with("a@example.com", "x"), LogFormat::Json);
+        let before = logged[0].message.clone();
+        logged[0].restamp(0);
+        assert_eq!(logged[0].message, before);
+        assert_eq!(json(&logged[0])["timestamp"], "2026-11-20T10:15:28.412Z");
+    }
+
+    #[test]
+    fn unrecognized_entries_keep_the_message_verbatim_with_reason_and_ids() {
+        let raw = "not json \u{0} at all";
+        let entry = unrecognized_entry(raw, &crate::ses::UnrecognizedReason::NotJson, &SNS);
+        let event = json(&entry);
+        assert_eq!(event["message"], raw);
+        assert_eq!(event["reason"], "the message is not JSON");
+        assert_eq!(event["snsMessageId"], SNS.message_id);
+        assert_eq!(event["topicArn"], SNS.topic_arn);
+        assert_eq!(entry.timestamp_ms, SNS.timestamp_ms);
+    }
+}

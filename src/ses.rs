@@ -473,6 +473,13 @@ pub fn parse_message(message: &str) -> ParsedMessage {
     if trimmed == EVENT_DESTINATION_VALIDATED {
         return ParsedMessage::Setup(SetupMessage::EventDestinationValidated);
     }
+    // serde would also read a struct from an array, which SES never sends.
+    if !trimmed.starts_with('{') {
+        return ParsedMessage::Unrecognized(match serde_json::from_str::<IgnoredAny>(trimmed) {
+            Ok(_) => UnrecognizedReason::NotSesNotification("JSON, but not an object".to_owned()),
+            Err(_) => UnrecognizedReason::NotJson,
+        });
+    }
     let notification: Notification = match serde_json::from_str(trimmed) {
         Ok(notification) => notification,
         Err(error) if error.is_syntax() || error.is_eof() => {
@@ -505,4 +512,190 @@ pub fn parse_message(message: &str) -> ParsedMessage {
         return ParsedMessage::Unrecognized(UnrecognizedReason::NoRecipients(event_type));
     }
     ParsedMessage::Feedback(feedback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feedback(message: &str) -> Feedback {
+        match parse_message(message) {
+            ParsedMessage::Feedback(feedback) => feedback,
+            other => panic!("expected feedback, got {other:?}"),
+        }
+    }
+
+    fn unrecognized(message: &str) -> UnrecognizedReason {
+        match parse_message(message) {
+            ParsedMessage::Unrecognized(reason) => reason,
+            other => panic!("expected unrecognized, got {other:?}"),
+        }
+    }
+
+    fn addresses(feedback: &Feedback) -> Vec<&str> {
+        feedback
+            .recipients()
+            .iter()
+            .map(|r| r.email_address)
+            .collect()
+    }
+
+    #[test]
+    fn reads_the_type_from_either_key() {
+        let bounce = r#"{"bounce":{"bouncedRecipients":[{"emailAddress":"a@example.com"}]}}"#;
+        let notification = feedback(&format!(
+            r#"{{"notificationType":"Bounce",{}"#,
+            &bounce[1..]
+        ));
+        let event = feedback(&format!(r#"{{"eventType":"Bounce",{}"#, &bounce[1..]));
+        assert_eq!(notification.event_type, EventType::Bounce);
+        assert_eq!(event.event_type, EventType::Bounce);
+        assert_eq!(addresses(&event), ["a@example.com"]);
+    }
+
+    #[test]
+    fn every_type_name_round_trips_and_rendering_failure_keeps_its_space() {
+        for kind in EventType::ALL {
+            assert_eq!(EventType::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(EventType::RenderingFailure.name(), "Rendering Failure");
+        assert_eq!(EventType::from_name("RenderingFailure"), None);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_unknown_values_kept_raw() {
+        let parsed = feedback(
+            r#"{"notificationType":"Bounce","newTopLevel":{"x":[1,2]},"bounce":{"bounceType":"Quantum",
+            "bounceSubType":"OnTenantSuppressionList","futureField":true,
+            "bouncedRecipients":[{"emailAddress":"a@example.com","extra":{"deep":[]}}]},
+            "mail":{"messageId":"m-1","unknownMailField":"x","destination":["a@example.com"]}}"#,
+        );
+        let details = parsed.details().unwrap();
+        assert_eq!(details.bounce_type.as_str(), Some("Quantum"));
+        assert_eq!(
+            details.bounce_sub_type.as_str(),
+            Some("OnTenantSuppressionList")
+        );
+        assert_eq!(addresses(&parsed), ["a@example.com"]);
+    }
+
+    #[test]
+    fn scalars_of_the_wrong_type_are_read_leniently() {
+        let parsed = feedback(
+            r#"{"notificationType":"Delivery","delivery":{"processingTimeMillis":"546","smtpResponse":250,
+            "reportingMTA":{"not":"a string"},"remoteMtaIp":null,"timestamp":["x"],
+            "recipients":["a@example.com",42,null,{"o":1}]}}"#,
+        );
+        let details = parsed.details().unwrap();
+        assert_eq!(details.processing_time_millis.as_str(), Some("546"));
+        assert_eq!(details.smtp_response.as_str(), Some("250"));
+        assert_eq!(details.reporting_mta.as_str(), None);
+        assert_eq!(details.remote_mta_ip.as_str(), None);
+        assert_eq!(details.timestamp.as_str(), None);
+        assert_eq!(addresses(&parsed), ["a@example.com", "42"]);
+    }
+
+    #[test]
+    fn a_recipient_given_as_a_bare_string_is_still_a_recipient() {
+        let parsed = feedback(
+            r#"{"notificationType":"Complaint","complaint":{"complainedRecipients":["a@example.com",
+            {"emailAddress":"b@example.com"},{"noAddress":true},null]}}"#,
+        );
+        assert_eq!(addresses(&parsed), ["a@example.com", "b@example.com"]);
+    }
+
+    #[test]
+    fn per_recipient_details_stay_with_their_recipient() {
+        let parsed = feedback(
+            r#"{"eventType":"DeliveryDelay","deliveryDelay":{"delayType":"MailboxFull","delayedRecipients":[
+            {"emailAddress":"a@example.com","status":"4.2.2","diagnosticCode":"full"},
+            {"emailAddress":"b@example.com","status":"4.4.7"}]}}"#,
+        );
+        let recipients = parsed.recipients();
+        assert_eq!(recipients[0].status, Some("4.2.2"));
+        assert_eq!(recipients[0].diagnostic_code, Some("full"));
+        assert_eq!(recipients[1].status, Some("4.4.7"));
+        assert_eq!(recipients[1].diagnostic_code, None);
+    }
+
+    #[test]
+    fn destination_types_never_read_the_type_objects_recipient_lists() {
+        let parsed = feedback(
+            r#"{"eventType":"Open","open":{"ipAddress":"192.0.2.1"},"bounce":{"bouncedRecipients":["x@example.com"]},
+            "mail":{"destination":["a@example.com","b@example.com"]}}"#,
+        );
+        assert_eq!(addresses(&parsed), ["a@example.com", "b@example.com"]);
+    }
+
+    #[test]
+    fn setup_messages_are_recognised() {
+        assert!(matches!(
+            parse_message(EVENT_DESTINATION_VALIDATED),
+            ParsedMessage::Setup(SetupMessage::EventDestinationValidated)
+        ));
+        assert!(matches!(
+            parse_message(
+                r#"{"notificationType":"AmazonSnsSubscriptionSucceeded","message":"ok"}"#
+            ),
+            ParsedMessage::Setup(SetupMessage::SubscriptionSucceeded)
+        ));
+    }
+
+    #[test]
+    fn what_is_not_feedback_is_unrecognized_with_a_reason() {
+        assert_eq!(unrecognized("hello"), UnrecognizedReason::NotJson);
+        assert_eq!(
+            unrecognized("{\"notificationType\":"),
+            UnrecognizedReason::NotJson
+        );
+        assert_eq!(unrecognized(""), UnrecognizedReason::NotJson);
+        assert_eq!(unrecognized("{}"), UnrecognizedReason::MissingType);
+        assert!(matches!(
+            unrecognized("[1,2]"),
+            UnrecognizedReason::NotSesNotification(_)
+        ));
+        assert!(matches!(
+            unrecognized("\"Bounce\""),
+            UnrecognizedReason::NotSesNotification(_)
+        ));
+        assert!(matches!(
+            unrecognized(r#"{"notificationType":"Bounce","bounce":"oops"}"#),
+            UnrecognizedReason::NotSesNotification(_)
+        ));
+        assert_eq!(
+            unrecognized(r#"{"eventType":"Bounce:*","mail":{"destination":["a@example.com"]}}"#),
+            UnrecognizedReason::UnknownType("Bounce:*".into())
+        );
+        assert_eq!(
+            unrecognized(r#"{"notificationType":"Bounce","bounce":{"bouncedRecipients":[]}}"#),
+            UnrecognizedReason::NoRecipients(EventType::Bounce)
+        );
+        assert_eq!(
+            unrecognized(r#"{"eventType":"Send","send":{},"mail":{}}"#),
+            UnrecognizedReason::NoRecipients(EventType::Send)
+        );
+    }
+
+    #[test]
+    fn deeply_nested_json_is_unrecognized_not_a_crash() {
+        let nested = format!(
+            r#"{{"notificationType":"Bounce","x":{}{}}}"#,
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert!(matches!(
+            parse_message(&nested),
+            ParsedMessage::Unrecognized(_)
+        ));
+    }
+
+    #[test]
+    fn reason_kinds_carry_no_message_content() {
+        let reason = UnrecognizedReason::UnknownType("secret@example.com".into());
+        assert_eq!(reason.kind(), "unknown_type");
+        assert!(
+            reason.to_string().contains("secret@example.com"),
+            "the stored reason keeps the detail"
+        );
+    }
 }
