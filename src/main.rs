@@ -8,7 +8,14 @@ use ses_feedback_logger::handler::Handler;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            // Stop the start: Lambda reports the init failure, and this line says which variable is wrong.
+            tracing::error!("invalid configuration: {error}");
+            std::process::exit(1);
+        }
+    };
     let sdk_config = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())
         .timeout_config(timeout_config())

@@ -79,8 +79,8 @@ impl fmt::Display for EventType {
 /// What one SNS `Message` turned out to be.
 #[derive(Debug)]
 pub enum ParsedMessage {
-    /// SES feedback with at least one recipient.
-    Feedback(Feedback),
+    /// SES feedback with at least one recipient (boxed: far larger than the other variants).
+    Feedback(Box<Feedback>),
     /// A message SES sends while being set up; nothing to store.
     Setup(SetupMessage),
     /// Anything else; the caller keeps the raw message with this reason.
@@ -511,7 +511,7 @@ pub fn parse_message(message: &str) -> ParsedMessage {
     if feedback.recipients().is_empty() {
         return ParsedMessage::Unrecognized(UnrecognizedReason::NoRecipients(event_type));
     }
-    ParsedMessage::Feedback(feedback)
+    ParsedMessage::Feedback(Box::new(feedback))
 }
 
 #[cfg(test)]
@@ -520,7 +520,7 @@ mod tests {
 
     fn feedback(message: &str) -> Feedback {
         match parse_message(message) {
-            ParsedMessage::Feedback(feedback) => feedback,
+            ParsedMessage::Feedback(feedback) => *feedback,
             other => panic!("expected feedback, got {other:?}"),
         }
     }

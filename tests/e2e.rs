@@ -1,0 +1,242 @@
+//! End to end: the built binary, started as Lambda starts it, polling a local Lambda Runtime API, writing to
+//! moto through a recording proxy. Run by `make test` (scripts/with-moto.sh starts moto).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{
+    cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
+    RuntimeApi,
+};
+
+const FIXTURES: [(&str, &str); 19] = [
+    (
+        "bounce-event.json",
+        include_str!("../events/bounce-event.json"),
+    ),
+    (
+        "bounce-notification.json",
+        include_str!("../events/bounce-notification.json"),
+    ),
+    (
+        "bounce-transient-5xx.json",
+        include_str!("../events/bounce-transient-5xx.json"),
+    ),
+    (
+        "click-event.json",
+        include_str!("../events/click-event.json"),
+    ),
+    (
+        "complaint-event.json",
+        include_str!("../events/complaint-event.json"),
+    ),
+    (
+        "complaint-notification.json",
+        include_str!("../events/complaint-notification.json"),
+    ),
+    (
+        "delivery-delay-event.json",
+        include_str!("../events/delivery-delay-event.json"),
+    ),
+    (
+        "delivery-event.json",
+        include_str!("../events/delivery-event.json"),
+    ),
+    (
+        "delivery-notification.json",
+        include_str!("../events/delivery-notification.json"),
+    ),
+    (
+        "event-destination-validated.json",
+        include_str!("../events/event-destination-validated.json"),
+    ),
+    ("not-json.json", include_str!("../events/not-json.json")),
+    ("open-event.json", include_str!("../events/open-event.json")),
+    (
+        "reject-event.json",
+        include_str!("../events/reject-event.json"),
+    ),
+    (
+        "rendering-failure-event.json",
+        include_str!("../events/rendering-failure-event.json"),
+    ),
+    ("send-event.json", include_str!("../events/send-event.json")),
+    (
+        "subscription-event.json",
+        include_str!("../events/subscription-event.json"),
+    ),
+    (
+        "subscription-succeeded.json",
+        include_str!("../events/subscription-succeeded.json"),
+    ),
+    (
+        "two-records.json",
+        include_str!("../events/two-records.json"),
+    ),
+    (
+        "unknown-type.json",
+        include_str!("../events/unknown-type.json"),
+    ),
+];
+
+async fn invoke(api: &RuntimeApi, event: &str) -> support::Outcome {
+    tokio::time::timeout(Duration::from_secs(60), api.invoke(event))
+        .await
+        .expect("the function answered")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_stores_every_fixture_and_prints_no_address() {
+    let proxy = RecordingProxy::start(&moto_endpoint()).await;
+    let api = RuntimeApi::start().await;
+    let group = unique_name("/test/e2e");
+    let function = spawn_function(
+        &api.addr(),
+        &[
+            ("AWS_ENDPOINT_URL", &proxy.url()),
+            ("LOG_GROUP_NAME", &group),
+        ],
+    );
+
+    let mut written = 0;
+    for (name, event) in FIXTURES {
+        let response: Value =
+            serde_json::from_str(&invoke(&api, event).await.expect_response()).unwrap();
+        written += response["written"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum::<u64>();
+        assert!(
+            response["records"].as_u64().unwrap() >= 1,
+            "{name}: {response}"
+        );
+    }
+    assert_eq!(written, 21);
+
+    let moto = cloudwatch_client(&moto_endpoint()).await;
+    for (stream, count) in [
+        ("Bounce", 5),
+        ("Complaint", 3),
+        ("Delivery", 3),
+        ("Send", 2),
+        ("Reject", 1),
+        ("Open", 1),
+        ("Click", 1),
+        ("Rendering Failure", 1),
+        ("DeliveryDelay", 1),
+        ("Subscription", 1),
+        ("Unrecognized", 2),
+    ] {
+        assert_eq!(
+            read_stream(&moto, &group, stream).await.len(),
+            count,
+            "{stream}"
+        );
+    }
+    let bounces = read_stream(&moto, &group, "Bounce").await;
+    assert!(bounces
+        .iter()
+        .any(|(_, m)| m.contains("\"emailAddress\":\"bob@example.org\"")));
+    assert!(
+        !bounces
+            .iter()
+            .any(|(_, m)| m.contains("\"emailAddress\":\"alice@example.com\"")),
+        "not destination[0]"
+    );
+
+    let output = function.kill().await;
+    let own_log = format!("{}{}", output.stdout, output.stderr);
+    assert!(
+        own_log.contains("SES feedback"),
+        "one info line per record: {own_log}"
+    );
+    assert!(
+        !own_log.contains("@example."),
+        "an address leaked into the function's own log:\n{own_log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_event_fails_its_invocation_and_the_environment_serves_the_next() {
+    let proxy = RecordingProxy::start(&moto_endpoint()).await;
+    let api = RuntimeApi::start().await;
+    let group = unique_name("/test/e2e");
+    let _function = spawn_function(
+        &api.addr(),
+        &[
+            ("AWS_ENDPOINT_URL", &proxy.url()),
+            ("LOG_GROUP_NAME", &group),
+        ],
+    );
+
+    let error = invoke(
+        &api,
+        r#"{"detail-type":"Scheduled Event","source":"aws.events"}"#,
+    )
+    .await
+    .expect_error();
+    assert_eq!(error["errorType"], "InvalidEvent");
+    assert!(error["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("not an SNS event"));
+
+    let response = invoke(&api, FIXTURES[1].1).await.expect_response();
+    assert!(response.contains("\"Bounce\":1"), "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cloudwatch_outage_fails_the_invocation_so_lambda_retries_it() {
+    let proxy = RecordingProxy::start(&moto_endpoint()).await;
+    let api = RuntimeApi::start().await;
+    let group = unique_name("/test/e2e");
+    let _function = spawn_function(
+        &api.addr(),
+        &[
+            ("AWS_ENDPOINT_URL", &proxy.url()),
+            ("LOG_GROUP_NAME", &group),
+        ],
+    );
+    for _ in 0..5 {
+        proxy.inject(
+            "PutLogEvents",
+            support::Fault::Status(503, "ServiceUnavailableException", "down".into()),
+        );
+    }
+    let error = invoke(&api, FIXTURES[1].1).await.expect_error();
+    assert_eq!(error["errorType"], "CloudWatchWriteFailed");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("ServiceUnavailable"),
+        "{error}"
+    );
+    assert_eq!(proxy.count("PutLogEvents"), 5, "the SDK's bounded retries");
+
+    // Lambda's retry, once CloudWatch is back, stores the event.
+    let response = invoke(&api, FIXTURES[1].1).await.expect_response();
+    assert!(response.contains("\"Bounce\":1"), "{response}");
+    assert_eq!(
+        read_stream(&cloudwatch_client(&moto_endpoint()).await, &group, "Bounce")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_setting_stops_the_start_naming_the_variable() {
+    let api = RuntimeApi::start().await;
+    let function = spawn_function(&api.addr(), &[("LOG_FORMAT", "yaml")]);
+    let output = tokio::time::timeout(Duration::from_secs(30), function.wait())
+        .await
+        .expect("the process exits");
+    assert!(!output.status.success());
+    let printed = format!("{}{}", output.stdout, output.stderr);
+    assert!(printed.contains("LOG_FORMAT"), "{printed}");
+}
