@@ -6,19 +6,23 @@
 //! handled here.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_cloudwatchlogs::config::http::HttpResponse;
 use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
 use aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError;
+use aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsError;
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
 use crate::batch::prepare_batches;
+use crate::recent::RecentMap;
 use crate::record::LogEntry;
 use crate::sink::{LogSink, WriteError};
 
@@ -52,6 +56,30 @@ pub struct CloudWatchSink {
     /// Streams known to exist, with the next sequence token the last put returned. Current CloudWatch ignores
     /// tokens; older or compatible endpoints need them, and remembering saves them a correction round trip.
     known_streams: Mutex<HashMap<String, Option<String>>>,
+    /// Batches whose put got no answer and were not found stored, with the time span they were sent with:
+    /// when Lambda retries the invocation here, they are looked up again before being put a second time.
+    uncertain_batches: Mutex<RecentMap<u64, (i64, i64)>>,
+}
+
+/// Attempts at one PutLogEvents batch that got a clear "not stored" answer (throttling, 5xx).
+const MAX_PUT_ATTEMPTS: u32 = 5;
+const PUT_BACKOFF_INITIAL: Duration = Duration::from_millis(100);
+const PUT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Uncertain batches remembered per execution environment.
+const MAX_UNCERTAIN_BATCHES: usize = 1_000;
+/// Pages of GetLogEvents read when looking for a batch.
+const MAX_LOOKUP_PAGES: usize = 100;
+
+/// How a failed PutLogEvents call ended, as far as what was stored is concerned.
+enum PutFailure<'a> {
+    StreamMissing,
+    WrongSequenceToken(Option<&'a str>),
+    AlreadyAccepted(Option<&'a str>),
+    /// CloudWatch answered that it did not store the batch, and asked to try again later.
+    Retryable,
+    /// No answer (timeout, dropped connection, unreadable response): the batch may or may not be stored.
+    NoAnswer,
+    Fatal,
 }
 
 impl CloudWatchSink {
@@ -60,6 +88,7 @@ impl CloudWatchSink {
             client,
             log_group: log_group.into(),
             known_streams: Mutex::new(HashMap::new()),
+            uncertain_batches: Mutex::new(RecentMap::new(MAX_UNCERTAIN_BATCHES)),
         }
     }
 
@@ -83,11 +112,25 @@ impl CloudWatchSink {
     }
 
     async fn put_batch(&self, stream: &str, mut batch: Vec<LogEntry>) -> Result<(), WriteError> {
+        let fingerprint = batch_fingerprint(stream, &batch);
+        let earlier_span = self
+            .uncertain_batches
+            .lock()
+            .ok()
+            .and_then(|mut u| u.take(&fingerprint));
+        if let Some(span) = earlier_span {
+            // An earlier attempt got no answer: if it was stored after all, putting it again would duplicate it.
+            if self.is_stored(stream, &batch, span).await? {
+                return Ok(());
+            }
+        }
         let mut token = self.known_token(stream);
         let mut created = false;
-        let mut token_retries = 0;
+        let mut corrections = 0;
+        let mut attempts = 0;
         let mut resent_rejected = false;
         loop {
+            attempts += 1;
             let events = batch
                 .iter()
                 .map(input_event)
@@ -99,6 +142,12 @@ impl CloudWatchSink {
                 .log_stream_name(stream)
                 .set_log_events(Some(events))
                 .set_sequence_token(token.clone())
+                .customize()
+                // Retried here rather than by the SDK, which would also resend a batch whose put timed out
+                // after it was stored.
+                .config_override(
+                    aws_sdk_cloudwatchlogs::Config::builder().retry_config(RetryConfig::disabled()),
+                )
                 .send()
                 .await;
             let error = match result {
@@ -133,28 +182,97 @@ impl CloudWatchSink {
                 }
                 Err(error) => error,
             };
-            match error.as_service_error() {
-                Some(PutLogEventsError::ResourceNotFoundException(_)) if !created => {
+            match classify_put_failure(&error) {
+                PutFailure::StreamMissing if !created => {
                     self.create_stream(stream).await?;
                     created = true;
                 }
-                Some(PutLogEventsError::InvalidSequenceTokenException(wrong))
-                    if token_retries < MAX_SEQUENCE_TOKEN_RETRIES =>
+                PutFailure::WrongSequenceToken(expected)
+                    if corrections < MAX_SEQUENCE_TOKEN_RETRIES =>
                 {
-                    token = wrong.expected_sequence_token().map(str::to_owned);
-                    token_retries += 1;
+                    token = expected.map(str::to_owned);
+                    corrections += 1;
                 }
                 // The batch was stored by an earlier attempt: sending it again would write it twice.
-                Some(PutLogEventsError::DataAlreadyAcceptedException(accepted)) => {
-                    self.remember(
-                        stream,
-                        accepted.expected_sequence_token().map(str::to_owned),
-                    );
+                PutFailure::AlreadyAccepted(next) => {
+                    self.remember(stream, next.map(str::to_owned));
                     return Ok(());
+                }
+                PutFailure::Retryable if attempts < MAX_PUT_ATTEMPTS => {
+                    tokio::time::sleep(backoff(attempts)).await;
+                }
+                PutFailure::NoAnswer => {
+                    let span = batch_span(&batch);
+                    if self.is_stored(stream, &batch, span).await.unwrap_or(false) {
+                        return Ok(());
+                    }
+                    if let Ok(mut uncertain) = self.uncertain_batches.lock() {
+                        uncertain.insert(fingerprint, span);
+                    }
+                    return Err(WriteError::Uncertain {
+                        events: batch.len(),
+                        detail: DisplayErrorContext(&error).to_string(),
+                    });
                 }
                 _ => return Err(api_error("PutLogEvents", &error)),
             }
         }
+    }
+
+    /// Whether every event of `batch` is in the stream between the times it was sent with.
+    async fn is_stored(
+        &self,
+        stream: &str,
+        batch: &[LogEntry],
+        (first, last): (i64, i64),
+    ) -> Result<bool, WriteError> {
+        let mut missing: HashMap<&str, usize> = HashMap::new();
+        for entry in batch {
+            *missing.entry(entry.message.as_str()).or_default() += 1;
+        }
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_LOOKUP_PAGES {
+            let page = self
+                .client
+                .get_log_events()
+                .log_group_name(&self.log_group)
+                .log_stream_name(stream)
+                .start_time(first)
+                .end_time(last + 1)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(error)
+                    if matches!(
+                        error.as_service_error(),
+                        Some(GetLogEventsError::ResourceNotFoundException(_))
+                    ) =>
+                {
+                    return Ok(false);
+                }
+                Err(error) => return Err(api_error("GetLogEvents", &error)),
+            };
+            for event in page.events() {
+                if let Some(count) = event.message().and_then(|message| missing.get_mut(message)) {
+                    *count = count.saturating_sub(1);
+                }
+            }
+            missing.retain(|_, count| *count > 0);
+            if missing.is_empty() {
+                return Ok(true);
+            }
+            if page.events().is_empty()
+                || page.next_forward_token.is_none()
+                || page.next_forward_token == token
+            {
+                return Ok(false);
+            }
+            token = page.next_forward_token;
+        }
+        Ok(false)
     }
 
     /// Creates the stream, and the group first if it is missing too. Already-exists means another execution
@@ -224,6 +342,78 @@ impl LogSink for CloudWatchSink {
         }
         Ok(())
     }
+}
+
+/// The same events for the same stream give the same fingerprint, whenever they are stamped.
+fn batch_fingerprint(stream: &str, batch: &[LogEntry]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    stream.hash(&mut hasher);
+    for entry in batch {
+        entry.message.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn batch_span(batch: &[LogEntry]) -> (i64, i64) {
+    let first = batch.iter().map(|e| e.timestamp_ms).min().unwrap_or(0);
+    let last = batch.iter().map(|e| e.timestamp_ms).max().unwrap_or(0);
+    (first, last)
+}
+
+fn classify_put_failure(error: &SdkError<PutLogEventsError, HttpResponse>) -> PutFailure<'_> {
+    match error {
+        SdkError::ServiceError(failure) => {
+            let status = failure.raw().status().as_u16();
+            match failure.err() {
+                PutLogEventsError::ResourceNotFoundException(_) => PutFailure::StreamMissing,
+                PutLogEventsError::InvalidSequenceTokenException(wrong) => {
+                    PutFailure::WrongSequenceToken(wrong.expected_sequence_token())
+                }
+                PutLogEventsError::DataAlreadyAcceptedException(accepted) => {
+                    PutFailure::AlreadyAccepted(accepted.expected_sequence_token())
+                }
+                PutLogEventsError::ServiceUnavailableException(_) => PutFailure::Retryable,
+                other if status == 429 || status >= 500 || is_throttling(other.code()) => {
+                    PutFailure::Retryable
+                }
+                _ => PutFailure::Fatal,
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            PutFailure::NoAnswer
+        }
+        _ => PutFailure::Fatal,
+    }
+}
+
+/// The error codes AWS uses for throttling; the SDK's own classifier also counts `LimitExceededException`.
+fn is_throttling(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "ThrottledException"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "RequestThrottled"
+                | "RequestThrottledException"
+                | "SlowDown"
+                | "LimitExceededException"
+        )
+    )
+}
+
+/// Exponential backoff with full jitter, as the SDK's standard retry strategy uses.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = PUT_BACKOFF_INITIAL
+        .saturating_mul(1 << attempt.min(10))
+        .min(PUT_BACKOFF_MAX);
+    let jitter = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    ceiling.mul_f64(f64::from(jitter % 1_000) / 1_000.0)
 }
 
 /// Indices of the events CloudWatch refused, per `RejectedLogEventsInfo`: too old and expired end indices

@@ -10,6 +10,31 @@ pub struct Config {
     pub log_group: String,
     /// `LOG_FORMAT`: `json` (default) or `plain`.
     pub log_format: LogFormat,
+    /// `ALLOWED_TOPIC_ARNS`: when set, records from any other topic are not stored.
+    pub allowed_topic_arns: Option<Vec<String>>,
+    /// `ALLOWED_SENDING_ACCOUNTS`: when set, feedback about mail other accounts sent is not stored.
+    pub allowed_sending_accounts: Option<Vec<String>>,
+    /// `ADDRESS_HASH_KEY` or `ADDRESS_HASH_KEY_PARAMETER`: when set, addresses are written as their HMAC.
+    pub address_hash_key: Option<AddressHashKey>,
+}
+
+/// Where the address hashing key comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AddressHashKey {
+    /// The key itself, from `ADDRESS_HASH_KEY`.
+    Inline(String),
+    /// The name of an SSM SecureString parameter holding it, from `ADDRESS_HASH_KEY_PARAMETER`.
+    Parameter(String),
+}
+
+impl std::fmt::Debug for AddressHashKey {
+    // The key is a secret: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddressHashKey::Inline(_) => f.write_str("Inline(<redacted>)"),
+            AddressHashKey::Parameter(name) => f.debug_tuple("Parameter").field(name).finish(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -18,6 +43,12 @@ pub enum ConfigError {
     InvalidLogGroup { value: String, why: &'static str },
     #[error("LOG_FORMAT={0:?} is not supported: use json or plain")]
     InvalidLogFormat(String),
+    #[error("ALLOWED_TOPIC_ARNS has {0:?}, which is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
+    InvalidTopicArn(String),
+    #[error("ALLOWED_SENDING_ACCOUNTS has {0:?}, which is not a 12-digit AWS account id")]
+    InvalidAccountId(String),
+    #[error("set only one of ADDRESS_HASH_KEY and ADDRESS_HASH_KEY_PARAMETER")]
+    TwoHashKeys,
 }
 
 impl Config {
@@ -39,11 +70,60 @@ impl Config {
             Some(value) if value.eq_ignore_ascii_case("plain") => LogFormat::Plain,
             Some(value) => return Err(ConfigError::InvalidLogFormat(value)),
         };
+        let allowed_topic_arns = list(setting("ALLOWED_TOPIC_ARNS"));
+        if let Some(bad) = allowed_topic_arns
+            .iter()
+            .flatten()
+            .find(|arn| !is_topic_arn(arn))
+        {
+            return Err(ConfigError::InvalidTopicArn(bad.clone()));
+        }
+        let allowed_sending_accounts = list(setting("ALLOWED_SENDING_ACCOUNTS"));
+        if let Some(bad) = allowed_sending_accounts
+            .iter()
+            .flatten()
+            .find(|id| !is_account_id(id))
+        {
+            return Err(ConfigError::InvalidAccountId(bad.clone()));
+        }
+        let address_hash_key = match (
+            setting("ADDRESS_HASH_KEY"),
+            setting("ADDRESS_HASH_KEY_PARAMETER"),
+        ) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoHashKeys),
+            (Some(key), None) => Some(AddressHashKey::Inline(key)),
+            (None, Some(name)) => Some(AddressHashKey::Parameter(name)),
+            (None, None) => None,
+        };
         Ok(Config {
             log_group,
             log_format,
+            allowed_topic_arns,
+            allowed_sending_accounts,
+            address_hash_key,
         })
     }
+}
+
+/// A comma-separated list; blanks are ignored, and a list of nothing is no list.
+fn list(value: Option<String>) -> Option<Vec<String>> {
+    let items: Vec<String> = value?
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "sns", region, account, name]
+        if !partition.is_empty() && !region.is_empty() && is_account_id(account) && !name.is_empty())
+}
+
+fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// CloudWatch's rule: 1 to 512 characters of `A-Z a-z 0-9 _ - / . #`.
@@ -74,13 +154,12 @@ mod tests {
 
     #[test]
     fn defaults_to_the_ses_feedback_group_in_json() {
-        assert_eq!(
-            config(&[]),
-            Ok(Config {
-                log_group: "ses-feedback".into(),
-                log_format: LogFormat::Json
-            })
-        );
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.log_group, "ses-feedback");
+        assert_eq!(defaults.log_format, LogFormat::Json);
+        assert_eq!(defaults.allowed_topic_arns, None);
+        assert_eq!(defaults.allowed_sending_accounts, None);
+        assert_eq!(defaults.address_hash_key, None);
         assert_eq!(
             config(&[("LOG_GROUP_NAME", ""), ("LOG_FORMAT", "")]),
             config(&[])
@@ -93,13 +172,9 @@ mod tests {
             ("LOG_GROUP_NAME", "/ses/feedback_prod-1.#a"),
             ("LOG_FORMAT", "PLAIN"),
         ]);
-        assert_eq!(
-            read,
-            Ok(Config {
-                log_group: "/ses/feedback_prod-1.#a".into(),
-                log_format: LogFormat::Plain
-            })
-        );
+        let read = read.unwrap();
+        assert_eq!(read.log_group, "/ses/feedback_prod-1.#a");
+        assert_eq!(read.log_format, LogFormat::Plain);
     }
 
     #[test]
@@ -119,6 +194,66 @@ mod tests {
             assert!(error.to_string().starts_with("LOG_GROUP_NAME="), "{error}");
         }
         assert!(config(&[("LOG_GROUP_NAME", &"a".repeat(512))]).is_ok());
+    }
+
+    #[test]
+    fn reads_the_allow_lists_and_checks_their_items() {
+        let read = config(&[
+            (
+                "ALLOWED_TOPIC_ARNS",
+                " arn:aws:sns:us-east-1:123456789012:a ,arn:aws-cn:sns:cn-north-1:123456789012:b,",
+            ),
+            ("ALLOWED_SENDING_ACCOUNTS", "123456789012, 210987654321"),
+        ])
+        .unwrap();
+        assert_eq!(
+            read.allowed_topic_arns.unwrap(),
+            [
+                "arn:aws:sns:us-east-1:123456789012:a",
+                "arn:aws-cn:sns:cn-north-1:123456789012:b"
+            ]
+        );
+        assert_eq!(
+            read.allowed_sending_accounts.unwrap(),
+            ["123456789012", "210987654321"]
+        );
+        assert_eq!(
+            config(&[("ALLOWED_TOPIC_ARNS", " , ")])
+                .unwrap()
+                .allowed_topic_arns,
+            None
+        );
+        let error =
+            config(&[("ALLOWED_TOPIC_ARNS", "arn:aws:sqs:us-east-1:123456789012:q")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("ALLOWED_TOPIC_ARNS"),
+            "{error}"
+        );
+        let error = config(&[("ALLOWED_SENDING_ACCOUNTS", "12345")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("ALLOWED_SENDING_ACCOUNTS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_one_hash_key_source_and_never_prints_the_key() {
+        let inline = config(&[("ADDRESS_HASH_KEY", "s3cret")]).unwrap();
+        assert_eq!(
+            inline.address_hash_key,
+            Some(AddressHashKey::Inline("s3cret".into()))
+        );
+        assert!(!format!("{inline:?}").contains("s3cret"));
+        let parameter = config(&[("ADDRESS_HASH_KEY_PARAMETER", "/ses/hash-key")]).unwrap();
+        assert_eq!(
+            parameter.address_hash_key,
+            Some(AddressHashKey::Parameter("/ses/hash-key".into()))
+        );
+        let both = config(&[
+            ("ADDRESS_HASH_KEY", "k"),
+            ("ADDRESS_HASH_KEY_PARAMETER", "/p"),
+        ]);
+        assert_eq!(both.unwrap_err(), ConfigError::TwoHashKeys);
     }
 
     #[test]

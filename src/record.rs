@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::value::RawValue;
 
+use crate::privacy::{domain_of, AddressHasher};
 use crate::ses::{EventType, Feedback, Recipient, UnrecognizedReason};
 use crate::timestamp::{format_millis, parse_millis};
 
@@ -19,6 +20,23 @@ pub const MAX_MESSAGE_BYTES: usize = 1_048_576 - 26;
 pub const UNRECOGNIZED_STREAM: &str = "Unrecognized";
 
 const TRUNCATION_MARKER: &str = "…[truncated ";
+
+/// How recipients are written: the layout, and whether addresses are pseudonymised.
+#[derive(Clone)]
+pub struct Formatting {
+    pub layout: LogFormat,
+    /// When set, every address is written as its HMAC, with the domain kept in `recipientDomain`.
+    pub address_hasher: Option<AddressHasher>,
+}
+
+impl From<LogFormat> for Formatting {
+    fn from(layout: LogFormat) -> Self {
+        Formatting {
+            layout,
+            address_hasher: None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -74,36 +92,77 @@ pub struct SnsContext<'a> {
 pub fn feedback_entries(
     feedback: &Feedback,
     sns: &SnsContext<'_>,
-    format: LogFormat,
+    formatting: &Formatting,
 ) -> Vec<LogEntry> {
     let (timestamp_ms, timestamp) = feedback_time(feedback, sns);
     feedback
         .recipients()
         .into_iter()
-        .map(|recipient| {
-            let address = bare_address(recipient.email_address);
-            match format {
+        .map(|listed| {
+            let address = bare_address(listed.email_address);
+            // Pseudonymised: the address becomes its hash everywhere it appears, and the domain stays.
+            let pseudonym = formatting
+                .address_hasher
+                .as_ref()
+                .map(|hasher| (hasher, hasher.hash(address)));
+            let redacted_diagnostic = pseudonym.as_ref().and_then(|(hasher, hashed)| {
+                listed
+                    .diagnostic_code
+                    .map(|code| hasher.redact_address(code, address, hashed))
+            });
+            let recipient = Recipient {
+                diagnostic_code: redacted_diagnostic.as_deref().or(listed.diagnostic_code),
+                ..listed
+            };
+            let domain = pseudonym.as_ref().and_then(|_| domain_of(address));
+            let (logged_address, domain) = match &pseudonym {
+                Some((_, hashed)) => (hashed.as_str(), domain.as_deref()),
+                None => (address, None),
+            };
+            match formatting.layout {
                 LogFormat::Plain => LogEntry {
                     timestamp_ms,
-                    message: fit(|cap| capped(address, cap).into_owned()),
+                    message: fit(|cap| match domain {
+                        Some(domain) => {
+                            format!("{} {}", capped(logged_address, cap), capped(domain, cap))
+                        }
+                        None => capped(logged_address, cap).into_owned(),
+                    }),
                     annotate_on_restamp: true,
                 },
                 LogFormat::Json => LogEntry::new(
                     timestamp_ms,
-                    fit(|cap| feedback_json(feedback, &recipient, address, &timestamp, sns, cap)),
+                    fit(|cap| {
+                        let record = FeedbackRecord {
+                            feedback,
+                            recipient: &recipient,
+                            address: logged_address,
+                            domain,
+                        };
+                        feedback_json(&record, &timestamp, sns, cap)
+                    }),
                 ),
             }
         })
         .collect()
 }
 
-/// The log event that keeps an unusable message verbatim, with why it was not understood.
+/// The log event that keeps an unusable message verbatim, with why it was not understood. With address
+/// hashing on, whatever looks like an address in it is replaced by its hash.
 pub fn unrecognized_entry(
     raw: &str,
     reason: &UnrecognizedReason,
     sns: &SnsContext<'_>,
+    formatting: &Formatting,
 ) -> LogEntry {
     let reason = reason.to_string();
+    let (raw, reason) = match &formatting.address_hasher {
+        Some(hasher) => (
+            hasher.redact_all_addresses(raw),
+            hasher.redact_all_addresses(&reason).into_owned(),
+        ),
+        None => (raw.into(), reason),
+    };
     let message = fit(|cap| {
         let mut json = JsonObject::new(cap);
         json.text("reason", Some(&reason));
@@ -111,7 +170,7 @@ pub fn unrecognized_entry(
         json.text("topicArn", Some(sns.topic_arn));
         json.text("subject", sns.subject);
         json.text("snsTimestamp", Some(&format_millis(sns.timestamp_ms)));
-        json.text("message", Some(raw));
+        json.text("message", Some(&raw));
         json.finish()
     });
     LogEntry::new(sns.timestamp_ms, message)
@@ -142,14 +201,28 @@ fn bare_address(address: &str) -> &str {
     }
 }
 
+/// One recipient's view of a notification, as it is written.
+struct FeedbackRecord<'a> {
+    feedback: &'a Feedback,
+    recipient: &'a Recipient<'a>,
+    /// The address, or its hash.
+    address: &'a str,
+    /// The recipient's domain, written when the address is hashed.
+    domain: Option<&'a str>,
+}
+
 fn feedback_json(
-    feedback: &Feedback,
-    recipient: &Recipient<'_>,
-    address: &str,
+    record: &FeedbackRecord<'_>,
     timestamp: &str,
     sns: &SnsContext<'_>,
     cap: usize,
 ) -> String {
+    let FeedbackRecord {
+        feedback,
+        recipient,
+        address,
+        domain,
+    } = *record;
     let mail = feedback.notification.mail.as_ref();
     let details = feedback.details();
     let detail = |field: fn(&crate::ses::Details) -> &crate::ses::Text| {
@@ -157,6 +230,7 @@ fn feedback_json(
     };
     let mut json = JsonObject::new(cap);
     json.text("emailAddress", Some(address));
+    json.text("recipientDomain", domain);
     json.text("notificationType", Some(feedback.event_type.name()));
     json.text("timestamp", Some(timestamp));
     json.text("messageId", mail.and_then(|m| m.message_id.as_str()));
@@ -352,7 +426,7 @@ mod tests {
 
     fn entries(message: &str, format: LogFormat) -> Vec<LogEntry> {
         match parse_message(message) {
-            ParsedMessage::Feedback(feedback) => feedback_entries(&feedback, &SNS, format),
+            ParsedMessage::Feedback(feedback) => feedback_entries(&feedback, &SNS, &format.into()),
             other => panic!("expected feedback, got {other:?}"),
         }
     }
@@ -497,7 +571,12 @@ mod tests {
     #[test]
     fn unrecognized_entries_keep_the_message_verbatim_with_reason_and_ids() {
         let raw = "not json \u{0} at all";
-        let entry = unrecognized_entry(raw, &crate::ses::UnrecognizedReason::NotJson, &SNS);
+        let entry = unrecognized_entry(
+            raw,
+            &crate::ses::UnrecognizedReason::NotJson,
+            &SNS,
+            &LogFormat::Json.into(),
+        );
         let event = json(&entry);
         assert_eq!(event["message"], raw);
         assert_eq!(event["reason"], "the message is not JSON");

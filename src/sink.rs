@@ -23,6 +23,10 @@ pub enum WriteError {
         operation: &'static str,
         detail: String,
     },
+    /// A put got no answer and its events were not found stored; they may still arrive. The next attempt
+    /// at the same batch in this environment looks for them first.
+    #[error("PutLogEvents got no answer for {events} events and they were not found stored (they may arrive late): {detail}")]
+    Uncertain { events: usize, detail: String },
     /// CloudWatch refused events even after they were restamped with the current time.
     #[error(
         "CloudWatch Logs rejected {count} events even after restamping them with the current time"

@@ -29,12 +29,17 @@ fn outcomes(fixture: &str, format: LogFormat) -> Vec<Outcome> {
             match parse_message(&record.sns.message) {
                 ParsedMessage::Feedback(feedback) => Outcome::Stream(
                     feedback.event_type.name(),
-                    feedback_entries(&feedback, &sns, format),
+                    feedback_entries(&feedback, &sns, &format.into()),
                 ),
                 ParsedMessage::Setup(setup) => Outcome::Setup(setup),
                 ParsedMessage::Unrecognized(reason) => Outcome::Stream(
                     "Unrecognized",
-                    vec![unrecognized_entry(&record.sns.message, &reason, &sns)],
+                    vec![unrecognized_entry(
+                        &record.sns.message,
+                        &reason,
+                        &sns,
+                        &format.into(),
+                    )],
                 ),
             }
         })
