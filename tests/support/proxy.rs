@@ -34,6 +34,9 @@ pub enum Fault {
     /// Wait, then forward. The request reaches moto even if the client gives up meanwhile, as a request
     /// that AWS received but answered too late would.
     Delay(Duration),
+    /// For PutLogEvents: store all but the first N events and answer as CloudWatch does when it rejects
+    /// events for their time (`rejectedLogEventsInfo.tooOldLogEventEndIndex = N`, exclusive).
+    RejectOldest(usize),
 }
 
 /// One request the proxy received.
@@ -61,8 +64,8 @@ impl Call {
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
-    /// Per operation, the faults still to inject, first first.
-    faults: HashMap<String, VecDeque<Fault>>,
+    /// Per operation, the faults still to inject, first first, each for any stream or for one.
+    faults: HashMap<String, VecDeque<(Option<String>, Fault)>>,
 }
 
 /// A recording, fault-injecting proxy on 127.0.0.1 in front of `upstream` (moto). Point an SDK client at
@@ -151,7 +154,16 @@ impl RecordingProxy {
             .faults
             .entry(operation.to_owned())
             .or_default()
-            .push_back(fault);
+            .push_back((None, fault));
+    }
+
+    /// Like [`RecordingProxy::inject`], for requests naming log stream `stream` only.
+    pub fn inject_for_stream(&self, operation: &str, stream: &str, fault: Fault) {
+        self.state()
+            .faults
+            .entry(operation.to_owned())
+            .or_default()
+            .push_back((Some(stream.to_owned()), fault));
     }
 
     /// How many injected faults have not been used yet.
@@ -192,10 +204,15 @@ impl Forwarder {
         // Record and take the fault in one step so concurrent requests consume faults in arrival order.
         let (index, fault) = {
             let mut state = self.state.lock().expect("proxy state lock");
-            let fault = state
-                .faults
-                .get_mut(&operation)
-                .and_then(VecDeque::pop_front);
+            let stream = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|json| json["logStreamName"].as_str().map(str::to_owned));
+            let fault = state.faults.get_mut(&operation).and_then(|queue| {
+                let position = queue
+                    .iter()
+                    .position(|(only, _)| only.is_none() || *only == stream)?;
+                queue.remove(position).map(|(_, fault)| fault)
+            });
             state.calls.push(Call {
                 operation,
                 body: String::from_utf8_lossy(&body).into_owned(),
@@ -205,15 +222,21 @@ impl Forwarder {
             (state.calls.len() - 1, fault)
         };
 
-        let delay = match fault {
-            None => Duration::ZERO,
-            Some(Fault::Delay(delay)) => delay,
+        let (delay, rejected) = match fault {
+            None => (Duration::ZERO, 0),
+            Some(Fault::Delay(delay)) => (delay, 0),
+            Some(Fault::RejectOldest(count)) => (Duration::ZERO, count),
             Some(Fault::Status(status, error_type, message)) => {
                 let body = serde_json::json!({ "__type": error_type, "message": message });
                 return Ok(aws_json_reply(status, &body));
             }
             Some(Fault::Reply(status, body)) => return Ok(aws_json_reply(status, &body)),
             Some(Fault::Reset) => return Err("injected fault: connection dropped".into()),
+        };
+        let body = if rejected > 0 {
+            without_oldest_events(&body, rejected)
+        } else {
+            body
         };
 
         let mut upstream_request = Request::builder()
@@ -230,7 +253,13 @@ impl Forwarder {
             tokio::time::sleep(delay).await;
             let response = this.client.request(upstream_request).await?;
             let (mut parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes();
+            let mut body = body.collect().await?.to_bytes();
+            if rejected > 0 {
+                let mut answer: serde_json::Value = serde_json::from_slice(&body)?;
+                answer["rejectedLogEventsInfo"] =
+                    serde_json::json!({ "tooOldLogEventEndIndex": rejected });
+                body = Bytes::from(answer.to_string());
+            }
             this.state.lock().expect("proxy state lock").calls[index].forwarded = true;
             strip_per_connection_headers(&mut parts.headers);
             Ok::<_, BoxError>(Response::from_parts(parts, Full::new(body)))
@@ -243,6 +272,15 @@ impl Forwarder {
         upstream.path_and_query = uri.path_and_query().cloned();
         Ok(Uri::from_parts(upstream)?)
     }
+}
+
+/// A PutLogEvents body without its first `count` events.
+fn without_oldest_events(body: &Bytes, count: usize) -> Bytes {
+    let mut request: serde_json::Value = serde_json::from_slice(body).expect("PutLogEvents JSON");
+    if let Some(events) = request["logEvents"].as_array_mut() {
+        events.drain(..count.min(events.len()));
+    }
+    Bytes::from(request.to_string())
 }
 
 /// Removes the headers that describe one hop's connection or framing; hyper sets its own on each side.
