@@ -57,9 +57,9 @@ deploy: build ## sam build + sam deploy (guided the first time or with GUIDED=1;
 	$(DEPLOY_SAM) build
 	@if [ -n "$(GUIDED)" ] || ! aws cloudformation describe-stacks $(REGION_ARG) --stack-name "$(STACK_NAME)" >/dev/null 2>&1; then \
 		echo "==> sam deploy --guided (stack $(STACK_NAME) not deployed yet, or GUIDED set); answers are saved in samconfig.toml"; \
-		$(DEPLOY_SAM) deploy --guided --stack-name "$(STACK_NAME)" $(REGION_ARG) $(if $(PARAMS),--parameter-overrides $(PARAMS)); \
+		$(DEPLOY_SAM) deploy --guided --stack-name "$(STACK_NAME)" $(REGION_ARG) $(if $(PARAMS),--parameter-overrides "$(PARAMS)"); \
 	else \
-		$(DEPLOY_SAM) deploy --stack-name "$(STACK_NAME)" $(REGION_ARG) $(if $(PARAMS),--parameter-overrides $(PARAMS)); \
+		$(DEPLOY_SAM) deploy --stack-name "$(STACK_NAME)" $(REGION_ARG) $(if $(PARAMS),--parameter-overrides "$(PARAMS)"); \
 	fi
 
 wire-identity: ## Send an SES identity's bounce/complaint/delivery notifications (with headers) to the stack's topic: IDENTITY=example.com
@@ -76,7 +76,8 @@ wire-identity: ## Send an SES identity's bounce/complaint/delivery notifications
 	aws ses get-identity-notification-attributes $(REGION_ARG) --identities "$(IDENTITY)" --output table
 
 logs: ## Follow the feedback log group, every event stream (SINCE=1h, STREAMS="Bounce Complaint" to narrow)
-	@group=$$($(call stack_output,FeedbackLogGroupName) 2>/dev/null); \
+	@aws --version 2>&1 | grep -q '^aws-cli/2' || { echo "logs: aws logs tail needs AWS CLI v2; found: $$(aws --version 2>&1)" >&2; exit 1; }
+	@group=$$($(call stack_output,FeedbackLogGroupName) 2>/dev/null || true); \
 	if [ -z "$$group" ] || [ "$$group" = None ]; then group=ses-feedback; fi; \
 	echo "==> aws logs tail $$group --follow (Ctrl-C to stop)"; \
 	aws logs tail "$$group" $(REGION_ARG) --follow --since "$(SINCE)" $(if $(STREAMS),--log-stream-names $(STREAMS))
