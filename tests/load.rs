@@ -104,9 +104,8 @@ async fn concurrent_environments_store_every_address_exactly_once() {
         proxy.count("CreateLogGroup"),
     );
     assert!(puts >= invocations, "one put per invocation at least");
-    assert!(
-        proxy.count("CreateLogStream") <= environments,
-        "each environment creates at most once"
-    );
+    // Each environment creates at most once: the stream, the group it found missing, the stream again.
+    assert!(proxy.count("CreateLogGroup") <= environments);
+    assert!(proxy.count("CreateLogStream") <= 2 * environments);
     drop(processes);
 }
