@@ -40,6 +40,7 @@ TOPIC_IN_USE = {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "Exi
 ALLOWED_RESOURCES_BY_ACTION: dict[str, list[Any]] = {
     "logs:CreateLogStream": [FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN],
     "logs:PutLogEvents": [FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN],
+    "logs:GetLogEvents": [FEEDBACK_STREAMS_ARN],
     "logs:CreateLogGroup": sorted(FEEDBACK_GROUP_ARNS),
     "sqs:SendMessage": [FAILURE_QUEUE_ARN],
 }
@@ -201,6 +202,7 @@ def test_function_may_write_only_to_the_feedback_group_streams(expanded: dict[st
     ]
     assert ("logs:CreateLogStream", FEEDBACK_STREAMS_ARN) in feedback_grants
     assert ("logs:PutLogEvents", FEEDBACK_STREAMS_ARN) in feedback_grants
+    assert ("logs:GetLogEvents", FEEDBACK_STREAMS_ARN) in feedback_grants
     group = expanded["Resources"]["FeedbackLogGroup"]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["LogGroupName"] == {"Ref": "FeedbackLogGroupName"}
