@@ -1,68 +1,17 @@
 //! The handler over a small recording fake of the CloudWatch seam: which streams get which events, what
 //! fails the invocation and what does not.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use lambda_runtime::Diagnostic;
-use ses_feedback_logger::handler::{Handler, HandlerError};
-use ses_feedback_logger::record::{LogEntry, LogFormat};
-use ses_feedback_logger::sink::{LogSink, WriteError};
+use ses_feedback_logger::handler::{AccessPolicy, Handler, HandlerError, REMEMBERED_MESSAGES};
+use ses_feedback_logger::privacy::AddressHasher;
+use ses_feedback_logger::record::{Formatting, LogFormat};
+use support::RecordingSink;
 use tokio::sync::Barrier;
-
-#[derive(Default)]
-struct RecordingSink {
-    writes: Mutex<Vec<(String, Vec<LogEntry>)>>,
-    failing_stream: Option<&'static str>,
-    /// When set, every write waits here: only concurrent writes get through.
-    barrier: Option<Barrier>,
-}
-
-impl RecordingSink {
-    fn failing(stream: &'static str) -> Self {
-        RecordingSink {
-            failing_stream: Some(stream),
-            ..Default::default()
-        }
-    }
-
-    fn streams(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for (stream, entries) in self.writes.lock().unwrap().iter() {
-            *counts.entry(stream.clone()).or_default() += entries.len();
-        }
-        counts
-    }
-
-    fn messages(&self, stream: &str) -> Vec<String> {
-        let writes = self.writes.lock().unwrap();
-        writes
-            .iter()
-            .filter(|(s, _)| s == stream)
-            .flat_map(|(_, e)| e.iter().map(|e| e.message.clone()))
-            .collect()
-    }
-}
-
-impl LogSink for RecordingSink {
-    async fn write(&self, stream: &str, entries: Vec<LogEntry>) -> Result<(), WriteError> {
-        if let Some(barrier) = &self.barrier {
-            barrier.wait().await;
-        }
-        if self.failing_stream == Some(stream) {
-            return Err(WriteError::Api {
-                operation: "PutLogEvents",
-                detail: "service unavailable".into(),
-            });
-        }
-        self.writes
-            .lock()
-            .unwrap()
-            .push((stream.to_owned(), entries));
-        Ok(())
-    }
-}
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -278,4 +227,141 @@ async fn a_write_that_outlasts_the_deadline_fails_the_invocation() {
         Diagnostic::from(error).error_type,
         "CloudWatchWriteTimedOut"
     );
+}
+
+fn with_topic_and_account(fixture: &str, topic: &str, account: Option<&str>) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(fixture).unwrap();
+    for record in event["Records"].as_array_mut().unwrap() {
+        record["Sns"]["TopicArn"] = topic.into();
+        let mut message: serde_json::Value =
+            serde_json::from_str(record["Sns"]["Message"].as_str().unwrap()).unwrap();
+        match account {
+            Some(account) => message["mail"]["sendingAccountId"] = account.into(),
+            None => {
+                message["mail"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("sendingAccountId");
+            }
+        }
+        record["Sns"]["Message"] = message.to_string().into();
+    }
+    event.to_string()
+}
+
+const OUR_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:ses-feedback";
+
+fn guarded_handler() -> Handler<RecordingSink> {
+    Handler::new(RecordingSink::default(), LogFormat::Json).with_access_policy(AccessPolicy {
+        allowed_topic_arns: Some(vec![OUR_TOPIC.to_owned()]),
+        allowed_sending_accounts: Some(vec!["123456789012".to_owned()]),
+    })
+}
+
+#[tokio::test]
+async fn records_from_a_topic_not_allowed_are_refused_and_counted() {
+    let handler = guarded_handler();
+    let foreign = with_topic_and_account(
+        fixture!("bounce-notification.json"),
+        "arn:aws:sns:us-east-1:999999999999:someone-else",
+        Some("123456789012"),
+    );
+    let summary = handler.handle(&foreign).await.unwrap();
+    assert_eq!((summary.refused, summary.written.len()), (1, 0));
+    let ours = with_topic_and_account(
+        fixture!("bounce-notification.json"),
+        OUR_TOPIC,
+        Some("123456789012"),
+    );
+    assert_eq!(
+        handler.handle(&ours).await.unwrap().written,
+        BTreeMap::from([("Bounce", 1)])
+    );
+    // Unusable messages from a foreign topic are not kept either: nobody else may fill our streams.
+    let foreign_text =
+        fixture!("not-json.json").replace(OUR_TOPIC, "arn:aws:sns:us-east-1:999999999999:x");
+    assert_eq!(handler.handle(&foreign_text).await.unwrap().refused, 1);
+    assert_eq!(
+        handler.sink().streams(),
+        BTreeMap::from([("Bounce".to_owned(), 1)])
+    );
+}
+
+#[tokio::test]
+async fn feedback_about_mail_another_account_sent_is_refused() {
+    let handler = guarded_handler();
+    for account in [Some("210987654321"), None] {
+        let event = with_topic_and_account(fixture!("two-records.json"), OUR_TOPIC, account);
+        let summary = handler.handle(&event).await.unwrap();
+        assert_eq!(summary.refused, 2, "{account:?}");
+    }
+    assert!(handler.sink().writes.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_id_repeated_within_one_event_is_written_once() {
+    let record: serde_json::Value =
+        serde_json::from_str(fixture!("bounce-notification.json")).unwrap();
+    let twice =
+        serde_json::json!({"Records": [record["Records"][0], record["Records"][0]]}).to_string();
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let summary = handler.handle(&twice).await.unwrap();
+    assert_eq!((summary.duplicates, summary.written["Bounce"]), (1, 1));
+}
+
+#[tokio::test]
+async fn the_redelivery_memory_is_bounded() {
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Plain);
+    let template: serde_json::Value = serde_json::from_str(fixture!("send-event.json")).unwrap();
+    let event = |n: usize| {
+        let mut event = template.clone();
+        event["Records"][0]["Sns"]["MessageId"] = format!("message-{n}").into();
+        event.to_string()
+    };
+    for n in 0..=REMEMBERED_MESSAGES {
+        handler.handle(&event(n)).await.unwrap();
+    }
+    // The newest are remembered; the very first has been forgotten to keep memory bounded.
+    assert_eq!(
+        handler
+            .handle(&event(REMEMBERED_MESSAGES))
+            .await
+            .unwrap()
+            .duplicates,
+        1
+    );
+    assert_eq!(handler.handle(&event(0)).await.unwrap().duplicates, 0);
+}
+
+#[tokio::test]
+async fn hashed_addresses_are_hmac_of_the_lowercased_address_with_the_domain_kept() {
+    use hmac::{Hmac, KeyInit, Mac};
+    let formatting = Formatting {
+        layout: LogFormat::Json,
+        address_hasher: Some(AddressHasher::new(b"k3y").unwrap()),
+    };
+    let handler = Handler::new(RecordingSink::default(), formatting);
+    handler.handle(fixture!("bounce-event.json")).await.unwrap();
+    let mut expected = Hmac::<sha2::Sha256>::new_from_slice(b"k3y").unwrap();
+    expected.update(b"erin@example.org");
+    let expected: String = expected
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let messages = handler.sink().messages("Bounce");
+    let erin: serde_json::Value = serde_json::from_str(&messages[1]).unwrap();
+    assert_eq!(erin["emailAddress"], expected.as_str());
+    assert_eq!(erin["recipientDomain"], "example.org");
+    assert!(
+        erin["diagnosticCode"].as_str().unwrap().contains(&expected),
+        "the quoted address is hashed too"
+    );
+    for message in messages {
+        assert!(
+            !message.contains("dave@") && !message.contains("erin@"),
+            "{message}"
+        );
+    }
 }

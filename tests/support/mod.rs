@@ -3,6 +3,7 @@
 //! - [`cloudwatch`]: the moto endpoint, an SDK client for it, unique names, reading streams back.
 //! - [`proxy`]: [`RecordingProxy`], an HTTP proxy in front of moto that records operations and injects faults.
 //! - [`runtime_api`]: [`RuntimeApi`], a local Lambda Runtime API that real function processes poll.
+//! - [`recording_sink`]: [`RecordingSink`], a fake of the CloudWatch seam for handler tests.
 //! - [`function`]: [`spawn_function`], the built `ses-feedback-logger` binary as a child process.
 //!
 //! Every test binary compiles this module but uses only part of it, hence the allows.
@@ -12,9 +13,11 @@ pub mod cloudwatch;
 pub mod function;
 mod http;
 pub mod proxy;
+pub mod recording_sink;
 pub mod runtime_api;
 
 pub use cloudwatch::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 pub use function::{spawn_function, FunctionOutput, FunctionProcess};
 pub use proxy::{Call, Fault, RecordingProxy};
+pub use recording_sink::RecordingSink;
 pub use runtime_api::{InitError, Outcome, RuntimeApi};
