@@ -11,6 +11,7 @@ pub mod cloudwatch;
 pub mod config;
 pub mod handler;
 pub mod privacy;
+pub mod reason;
 pub mod recent;
 pub mod record;
 pub mod secrets;

@@ -193,11 +193,16 @@ fn feedback_time(feedback: &Feedback, sns: &SnsContext<'_>) -> (i64, String) {
 /// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
 fn bare_address(address: &str) -> &str {
     let trimmed = address.trim();
-    match (trimmed.rfind('<'), trimmed.strip_suffix('>')) {
-        (Some(open), Some(without_close)) if open + 1 < without_close.len() => {
+    let inner = match (trimmed.rfind('<'), trimmed.strip_suffix('>')) {
+        (Some(open), Some(without_close)) if open < without_close.len() => {
             without_close[open + 1..].trim()
         }
-        _ => trimmed,
+        _ => "",
+    };
+    if inner.is_empty() {
+        trimmed
+    } else {
+        inner
     }
 }
 
@@ -475,6 +480,7 @@ mod tests {
         assert_eq!(bare_address("Jane <jane@example.com> "), "jane@example.com");
         assert_eq!(bare_address("jane@example.com"), "jane@example.com");
         assert_eq!(bare_address("<>"), "<>");
+        assert_eq!(bare_address("\"Jane\" < >"), "\"Jane\" < >", "never empty");
         let logged = entries(
             &bounce_with("\"Jane\" <jane@example.com>", "x"),
             LogFormat::Json,

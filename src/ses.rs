@@ -205,7 +205,7 @@ impl Feedback {
 fn addresses(list: Option<&[Text]>) -> Vec<Recipient<'_>> {
     list.unwrap_or_default()
         .iter()
-        .filter_map(Text::as_str)
+        .filter_map(Text::as_address)
         .map(Recipient::address_only)
         .collect()
 }
@@ -361,7 +361,7 @@ pub struct RecipientEntry {
 impl RecipientEntry {
     fn as_recipient(&self) -> Option<Recipient<'_>> {
         Some(Recipient {
-            email_address: self.email_address.as_str()?,
+            email_address: self.email_address.as_address()?,
             action: self.action.as_str(),
             status: self.status.as_str(),
             diagnostic_code: self.diagnostic_code.as_str(),
@@ -416,6 +416,11 @@ pub struct Text(pub Option<String>);
 impl Text {
     pub fn as_str(&self) -> Option<&str> {
         self.0.as_deref()
+    }
+
+    /// The text as a recipient address: blank is no address (CloudWatch refuses an empty event).
+    fn as_address(&self) -> Option<&str> {
+        self.as_str().filter(|address| !address.trim().is_empty())
     }
 }
 
@@ -599,7 +604,7 @@ mod tests {
     fn a_recipient_given_as_a_bare_string_is_still_a_recipient() {
         let parsed = feedback(
             r#"{"notificationType":"Complaint","complaint":{"complainedRecipients":["a@example.com",
-            {"emailAddress":"b@example.com"},{"noAddress":true},null]}}"#,
+            {"emailAddress":"b@example.com"},{"noAddress":true},null,{"emailAddress":" "},""]}}"#,
         );
         assert_eq!(addresses(&parsed), ["a@example.com", "b@example.com"]);
     }

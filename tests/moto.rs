@@ -97,7 +97,10 @@ async fn a_warm_invocation_makes_exactly_one_put_per_stream_and_nothing_else() {
     assert!(!cold.iter().any(|c| c.starts_with("Describe")), "{cold:?}");
 
     proxy.reset();
-    handler.handle(&redelivered_as_new(fixture!("two-records.json"))).await.unwrap();
+    handler
+        .handle(&redelivered_as_new(fixture!("two-records.json")))
+        .await
+        .unwrap();
     assert_eq!(proxy.calls(), ["PutLogEvents", "PutLogEvents"]);
 }
 

@@ -1,0 +1,1941 @@
+//! Why a recipient bounced: a `reason` in the vocabulary of the Sisimai library (reference §4),
+//! and the `effectiveBounceType` that follows from it.
+//!
+//! SES labels a bounce `Transient` whenever it does not recognise the remote server's wording,
+//! even for `smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found`. This module reads the same
+//! fields a human would — SES's subtype, the enhanced status code, the text of `diagnosticCode` —
+//! and says what really happened. It is pure: no I/O, no state, at most one allocation per call
+//! (the normalised copy of `diagnosticCode`); a byte-pair filter on the stack rules out most
+//! table entries before any substring search (about 6 µs per recipient in a release build).
+//!
+//! # Order of evidence
+//!
+//! 1. **SES's subtype**, where it is decisive: `MailboxFull` → `mailboxfull`, `MessageTooLarge` →
+//!    `mesgtoobig`, `NoEmail` → `userunknown`, `CustomTimeoutExceeded` → `expired`, and every
+//!    suppression subtype (`Suppressed`, `OnAccountSuppressionList`, `OnTenantSuppressionList`,
+//!    `EmailValidationSuppressed`, `UnsubscribedRecipient`) → `suppressed` (Sisimai's own reason
+//!    for SES suppressions: the message was never offered to the receiver, so the receiver said
+//!    nothing we could classify). `ContentRejected` and `AttachmentRejected` are only fallbacks
+//!    (`contenterror`, `securityerror`, as Sisimai's SES decoder maps them): the status code and
+//!    the text usually say more precisely what was wrong with the content.
+//! 2. **The enhanced status code** (RFC 3463): `status` when it is specific, else the first code
+//!    in `diagnosticCode` (preferring one that follows a reply code, as in `550-5.1.1`), else the
+//!    generic `status` (`5.0.0`). Codes are *firm* when receivers use them consistently (5.1.1,
+//!    5.1.2, 5.1.3, 5.1.6, x.1.7, x.1.8, x.2.2, x.2.3, x.3.4, 5.4.4, x.4.6, x.4.7, 5.7.13,
+//!    5.7.20–26, …) and *weak* when they are overloaded (5.7.1, 5.7.0, 5.1.0, 5.2.1, 5.1.10,
+//!    4.3.2, 5.5.3, …); 5.4.1, 5.5.0, 4.1.x and x.0.0 say nothing by themselves.
+//! 3. **Phrase tables** over `diagnosticCode`: receiver-specific responses first (Gmail,
+//!    Microsoft 365/Exchange, Yahoo/AOL, iCloud, Mimecast, Proofpoint, …), then generic English
+//!    phrases by reason, then other languages.
+//!
+//! A firm code wins over the text — except that a firm *hard* code (say 5.1.1) yields to a text
+//! that names a *soft* cause (`550 5.1.1 <x> - 203.0.113.2 has sent to too many recipients this
+//! hour`): suppressing a deliverable address is the costly mistake. A weak code is only a
+//! default: the text refines it (`550 5.7.1 <x>: Recipient address rejected: User unknown` is
+//! `userunknown`, `550 5.7.1 Service unavailable, Client host [x] blocked using Spamhaus` is
+//! `blocked`, an unexplained `5.7.1` stays `securityerror`). Nothing at all gives `undefined`.
+//!
+//! # Effective bounce type
+//!
+//! `Permanent` when the reason is `userunknown`, `hostunknown` or `hasmoved`, or `notaccept` with
+//! a 5xx (the status, the code used, or the SMTP reply code starts with 5); otherwise SES's own
+//! label, unchanged (`Transient`, `Undetermined`, `Permanent` for SES's soft-but-permanent
+//! decisions such as suppressions, or `None` if SES gave none). This never *downgrades* SES.
+//!
+//! # Delivery delays
+//!
+//! [`classify_delay`] does the same for `DeliveryDelay` recipients, with SES's `delayType` in the
+//! place of the subtype: `MailboxFull`, `SpamDetected`, `IPFailure` (→ `blocked`),
+//! `InternalFailure` and `BYOIPHostNameLookupUnavailable` (→ `systemerror`, SES's side) are
+//! decisive; `TransientCommunicationFailure` (→ `networkerror`), `RecipientServerError` and
+//! `SendingDeferral` (→ `systemerror`) are fallbacks; `General` and `Undetermined` say nothing.
+//! A delay has no bounce type, so it returns only the reason.
+//!
+//! # Normalisation
+//!
+//! The diagnostic is copied once: lowercased (`char::to_lowercase`, so Cyrillic and accented
+//! letters too), runs of whitespace (SES keeps the `\n` of multi-line replies) collapsed to one
+//! space, typographic apostrophes turned into `'`, and Latin accents folded (`é` → `e`, `ü` → `u`),
+//! so one table entry matches `boîte pleine` and `boite pleine`. Table entries are written in
+//! that normal form (a unit test checks it); `*` in an entry matches up to [`MAX_GAP`] bytes.
+
+use std::fmt;
+
+/// A bounce reason, named as in Sisimai (`as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    // --- hard: the address itself is bad -------------------------------------------------
+    /// The local part does not exist.
+    UserUnknown,
+    /// The domain does not exist or has no usable mail host.
+    HostUnknown,
+    /// The mailbox moved and mail is not forwarded.
+    HasMoved,
+    /// The destination accepts no mail at all (null MX); hard only with a 5xx.
+    NotAccept,
+    // --- soft: the recipient's mailbox -----------------------------------------------------
+    /// The mailbox is full or over quota.
+    MailboxFull,
+    /// The message is too big for the recipient or the system.
+    MesgTooBig,
+    /// The account exists but is disabled, suspended, locked or inactive.
+    Suspend,
+    /// The recipient (or its rules) refused mail from this sender.
+    Filtered,
+    // --- soft: the sender, its IP, its domain or its content -------------------------------
+    /// The sending IP or network is blocked (blocklists, bans, HELO checks).
+    Blocked,
+    /// The sending IP or domain has a poor reputation.
+    BadReputation,
+    /// The sending IP has no (matching) reverse DNS.
+    RequirePtr,
+    /// The content was judged to be spam.
+    SpamDetected,
+    /// The content carried a virus or malware.
+    VirusDetected,
+    /// A local policy of the receiver refused the message.
+    PolicyViolation,
+    /// SPF, DKIM or DMARC failed.
+    AuthFailure,
+    /// Another security requirement failed (authentication, TLS, …).
+    SecurityError,
+    /// The receiver refused to relay.
+    NoRelaying,
+    /// The envelope sender was refused.
+    Rejected,
+    /// The message does not comply with RFC 5322.
+    NotCompliantRfc,
+    /// The message content or headers are malformed.
+    ContentError,
+    /// The sender is going too fast for the recipient.
+    Speeding,
+    /// Too many connections or recipients at once.
+    TooManyConn,
+    // --- soft: transport and systems -------------------------------------------------------
+    /// Delivery was retried until the message expired.
+    Expired,
+    /// A network, DNS or routing problem.
+    NetworkError,
+    /// A problem on the receiving (or SES's) system.
+    SystemError,
+    /// The receiving system is out of resources.
+    SystemFull,
+    /// An SMTP protocol error.
+    SyntaxError,
+    /// STARTTLS was required and failed.
+    FailedStartTls,
+    /// A local delivery program failed.
+    MailerError,
+    // --- not a verdict on the address --------------------------------------------------------
+    /// An auto-reply, not a bounce.
+    Vacation,
+    /// SES did not send: the address is on a suppression list.
+    Suppressed,
+    /// Nothing to go on.
+    Undefined,
+}
+
+impl Reason {
+    /// Every reason, in declaration order (for metrics dimensions and tests).
+    pub const ALL: [Reason; 32] = [
+        Reason::UserUnknown,
+        Reason::HostUnknown,
+        Reason::HasMoved,
+        Reason::NotAccept,
+        Reason::MailboxFull,
+        Reason::MesgTooBig,
+        Reason::Suspend,
+        Reason::Filtered,
+        Reason::Blocked,
+        Reason::BadReputation,
+        Reason::RequirePtr,
+        Reason::SpamDetected,
+        Reason::VirusDetected,
+        Reason::PolicyViolation,
+        Reason::AuthFailure,
+        Reason::SecurityError,
+        Reason::NoRelaying,
+        Reason::Rejected,
+        Reason::NotCompliantRfc,
+        Reason::ContentError,
+        Reason::Speeding,
+        Reason::TooManyConn,
+        Reason::Expired,
+        Reason::NetworkError,
+        Reason::SystemError,
+        Reason::SystemFull,
+        Reason::SyntaxError,
+        Reason::FailedStartTls,
+        Reason::MailerError,
+        Reason::Vacation,
+        Reason::Suppressed,
+        Reason::Undefined,
+    ];
+
+    /// The Sisimai name: lowercase, no separators (`"userunknown"`, `"mesgtoobig"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::UserUnknown => "userunknown",
+            Reason::HostUnknown => "hostunknown",
+            Reason::HasMoved => "hasmoved",
+            Reason::NotAccept => "notaccept",
+            Reason::MailboxFull => "mailboxfull",
+            Reason::MesgTooBig => "mesgtoobig",
+            Reason::Suspend => "suspend",
+            Reason::Filtered => "filtered",
+            Reason::Blocked => "blocked",
+            Reason::BadReputation => "badreputation",
+            Reason::RequirePtr => "requireptr",
+            Reason::SpamDetected => "spamdetected",
+            Reason::VirusDetected => "virusdetected",
+            Reason::PolicyViolation => "policyviolation",
+            Reason::AuthFailure => "authfailure",
+            Reason::SecurityError => "securityerror",
+            Reason::NoRelaying => "norelaying",
+            Reason::Rejected => "rejected",
+            Reason::NotCompliantRfc => "notcompliantrfc",
+            Reason::ContentError => "contenterror",
+            Reason::Speeding => "speeding",
+            Reason::TooManyConn => "toomanyconn",
+            Reason::Expired => "expired",
+            Reason::NetworkError => "networkerror",
+            Reason::SystemError => "systemerror",
+            Reason::SystemFull => "systemfull",
+            Reason::SyntaxError => "syntaxerror",
+            Reason::FailedStartTls => "failedstarttls",
+            Reason::MailerError => "mailererror",
+            Reason::Vacation => "vacation",
+            Reason::Suppressed => "suppressed",
+            Reason::Undefined => "undefined",
+        }
+    }
+
+    /// Whether the reason condemns the address: `userunknown`, `hostunknown`, `hasmoved`, and
+    /// `notaccept` (which [`classify`] only treats as hard with a 5xx).
+    pub fn is_hard(self) -> bool {
+        matches!(
+            self,
+            Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept
+        )
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The label [`Classification::effective_bounce_type`] carries for hard reasons.
+pub const PERMANENT: &str = "Permanent";
+
+/// What [`classify`] found for one bounced recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classification<'a> {
+    /// Why the recipient bounced.
+    pub reason: Reason,
+    /// [`PERMANENT`] when the reason is hard, otherwise SES's own `bounceType` as given.
+    pub effective_bounce_type: Option<&'a str>,
+    /// The enhanced status code the decision used (`"5.1.1"`), borrowed from `status` or from
+    /// `diagnosticCode`; `None` when neither carries one.
+    pub status_code: Option<&'a str>,
+}
+
+/// Classifies one bounced recipient from SES's `bounceType`, `bounceSubType`, the recipient's
+/// `status` (`"5.1.1"`, with or without text around it) and `diagnosticCode`
+/// (`"smtp; 550 5.1.1 <x@y>: Recipient address rejected: User unknown"`).
+pub fn classify<'a>(
+    bounce_type: Option<&'a str>,
+    bounce_sub_type: Option<&str>,
+    status: Option<&'a str>,
+    diagnostic_code: Option<&'a str>,
+) -> Classification<'a> {
+    let hint = bounce_sub_type.map_or(Hint::Nothing, subtype_hint);
+    let found = evaluate(hint, status, diagnostic_code);
+    let hard = match found.reason {
+        Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved => true,
+        Reason::NotAccept => found.five_xx,
+        _ => false,
+    };
+    Classification {
+        reason: found.reason,
+        effective_bounce_type: if hard { Some(PERMANENT) } else { bounce_type },
+        status_code: found.code,
+    }
+}
+
+/// Classifies one delayed recipient of a `DeliveryDelay` event from SES's `delayType` and the
+/// recipient's `status` and `diagnosticCode` (see the module documentation for the delay types).
+pub fn classify_delay(
+    delay_type: Option<&str>,
+    status: Option<&str>,
+    diagnostic_code: Option<&str>,
+) -> Reason {
+    let hint = delay_type.map_or(Hint::Nothing, delay_hint);
+    evaluate(hint, status, diagnostic_code).reason
+}
+
+// ------------------------------------------------------------------------------------------
+// Evidence
+// ------------------------------------------------------------------------------------------
+
+/// What SES's own subtype or delay type says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    /// Take it, whatever else says.
+    Decisive(Reason),
+    /// Take it when the text says nothing and the code says nothing firm.
+    Fallback(Reason),
+    Nothing,
+}
+
+fn subtype_hint(sub_type: &str) -> Hint {
+    match sub_type {
+        "MailboxFull" => Hint::Decisive(Reason::MailboxFull),
+        "MessageTooLarge" => Hint::Decisive(Reason::MesgTooBig),
+        "NoEmail" => Hint::Decisive(Reason::UserUnknown),
+        "CustomTimeoutExceeded" => Hint::Decisive(Reason::Expired),
+        "Suppressed"
+        | "OnAccountSuppressionList"
+        | "OnTenantSuppressionList"
+        | "EmailValidationSuppressed"
+        | "UnsubscribedRecipient" => Hint::Decisive(Reason::Suppressed),
+        "ContentRejected" => Hint::Fallback(Reason::ContentError),
+        "AttachmentRejected" => Hint::Fallback(Reason::SecurityError),
+        _ => Hint::Nothing,
+    }
+}
+
+fn delay_hint(delay_type: &str) -> Hint {
+    match delay_type {
+        "MailboxFull" => Hint::Decisive(Reason::MailboxFull),
+        "SpamDetected" => Hint::Decisive(Reason::SpamDetected),
+        "IPFailure" => Hint::Decisive(Reason::Blocked),
+        "InternalFailure" | "BYOIPHostNameLookupUnavailable" => Hint::Decisive(Reason::SystemError),
+        "TransientCommunicationFailure" => Hint::Fallback(Reason::NetworkError),
+        "RecipientServerError" | "SendingDeferral" => Hint::Fallback(Reason::SystemError),
+        _ => Hint::Nothing,
+    }
+}
+
+/// How far a status code can be trusted on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    /// Receivers use the code consistently; the text only overrides a hard code with a soft cause.
+    Firm,
+    /// The code is overloaded; any matching text wins.
+    Weak,
+}
+
+struct Evidence<'a> {
+    reason: Reason,
+    code: Option<&'a str>,
+    five_xx: bool,
+}
+
+fn evaluate<'a>(hint: Hint, status: Option<&'a str>, diagnostic: Option<&'a str>) -> Evidence<'a> {
+    let status_code = status.and_then(find_status_code);
+    let diag_code = diagnostic.and_then(find_status_code);
+    let code = match status_code {
+        Some(c) if !is_generic(c) => Some(c),
+        _ => diag_code
+            .filter(|c| !is_generic(c))
+            .or(status_code)
+            .or(diag_code),
+    };
+    let reply = diagnostic.and_then(find_reply_code);
+    let five_xx = [status_code, code, reply]
+        .iter()
+        .any(|c| c.is_some_and(|c| c.starts_with('5')));
+
+    let reason = match hint {
+        Hint::Decisive(r) => r,
+        _ => {
+            let fallback = match hint {
+                Hint::Fallback(r) => Some(r),
+                _ => None,
+            };
+            let by_code = code.and_then(code_reason);
+            let text = diagnostic.map(normalize);
+            let by_text = text.as_deref().and_then(match_phrases);
+            decide(by_code, by_text, fallback)
+        }
+    };
+    Evidence {
+        reason,
+        code,
+        five_xx,
+    }
+}
+
+/// Combines the code's verdict, the text's, and SES's fallback (see the module docs).
+fn decide(
+    by_code: Option<(Reason, Strength)>,
+    by_text: Option<Reason>,
+    fallback: Option<Reason>,
+) -> Reason {
+    match (by_code, by_text) {
+        (Some((code, Strength::Firm)), Some(text)) if code.is_hard() && !text.is_hard() => text,
+        (Some((code, Strength::Firm)), _) => code,
+        (weak, text) => text
+            .or(fallback)
+            .or(weak.map(|(r, _)| r))
+            .unwrap_or(Reason::Undefined),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Status codes
+// ------------------------------------------------------------------------------------------
+
+/// `x.0.0`: says only "permanent" or "temporary".
+fn is_generic(code: &str) -> bool {
+    code.get(1..) == Some(".0.0")
+}
+
+/// The reason an RFC 3463 enhanced status code stands for (RFC 3463, RFC 7505, the IANA
+/// registry; Sisimai's mapping where receivers agree with it, reference §4).
+fn code_reason(code: &str) -> Option<(Reason, Strength)> {
+    use Reason::*;
+    use Strength::{Firm, Weak};
+    let mut parts = code.split('.').map(|p| p.parse::<u16>().ok());
+    let (class, subject, detail) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(Some(c)), Some(Some(s)), Some(Some(d))) => (c, s, d),
+        _ => return None,
+    };
+    let five = class == 5;
+    Some(match (subject, detail) {
+        (0, _) => return None,
+        // 5.1.0 "other address status": mostly bad recipients, but Microsoft and others also
+        // use it for sender problems (SPF, "sender rejected"), hence weak.
+        (1, 0) if five => (UserUnknown, Weak),
+        (1, 1) | (1, 3) if five => (UserUnknown, Firm),
+        (1, 2) if five => (HostUnknown, Firm),
+        (1, 6) => (HasMoved, Firm),
+        (1, 7) | (1, 8) => (Rejected, Firm),
+        // 5.1.10 is "recipient has null MX" (RFC 7505), but Exchange Online uses it for
+        // "RESOLVER.ADR.RecipientNotFound": both hard, the text decides which.
+        (1, 10) if five => (NotAccept, Weak),
+        (2, 0) => (Filtered, Weak),
+        // "Mailbox disabled, not accepting messages"; Gmail also uses it for rate limits.
+        (2, 1) => (Suspend, Weak),
+        (2, 2) => (MailboxFull, Firm),
+        (2, 3) => (MesgTooBig, Firm),
+        (2, 4) => (SystemError, Weak),
+        (3, 0) | (3, 3) | (3, 5) => (SystemError, Weak),
+        (3, 1) => (SystemFull, Weak),
+        (3, 2) => (NotAccept, Weak),
+        (3, 4) => (MesgTooBig, Firm),
+        (4, 0) | (4, 2) => (NetworkError, Weak),
+        (4, 1) if !five => (Expired, Weak),
+        (4, 3) => (SystemError, Weak),
+        (4, 4) if five => (HostUnknown, Firm),
+        (4, 4) => (NetworkError, Weak),
+        (4, 5) => (SystemFull, Weak),
+        (4, 6) => (NetworkError, Firm),
+        (4, 7) => (Expired, Firm),
+        (5, 1) | (5, 2) | (5, 6) => (SyntaxError, Weak),
+        (5, 3) => (TooManyConn, Weak),
+        (5, 4) | (5, 5) => (SystemError, Weak),
+        (6, _) => (ContentError, Weak),
+        (7, 1) if !five => (Blocked, Weak),
+        (7, 13) => (Suspend, Firm),
+        (7, 17) | (7, 18) if five => (HasMoved, Firm),
+        (7, 20..=24) | (7, 26) | (7, 29) => (AuthFailure, Firm),
+        (7, 25) => (RequirePtr, Firm),
+        // RFC 7505: the *sender's* domain has a null MX.
+        (7, 27) => (Rejected, Weak),
+        (7, 28) => (SpamDetected, Weak),
+        (7, 606..=649) => (Blocked, Weak),
+        (7, _) => (SecurityError, Weak),
+        _ => return None,
+    })
+}
+
+/// Finds an RFC 3463 code (`5.1.1`, `4.4.7`, `5.7.606`) in `s`: preferably one right after an
+/// SMTP reply code (`550 5.1.1`, `550-5.1.1`, `550-'5.7.1`), else the first one standing alone.
+fn find_status_code(s: &str) -> Option<&str> {
+    let bytes = s.as_bytes();
+    let mut first = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(end) = status_code_at(bytes, i) {
+            if follows_reply_code(bytes, i) {
+                return s.get(i..end);
+            }
+            if first.is_none() {
+                first = Some((i, end));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    first.and_then(|(a, b)| s.get(a..b))
+}
+
+/// The end of a status code starting at `i`, if one does.
+fn status_code_at(b: &[u8], i: usize) -> Option<usize> {
+    if !matches!(b.get(i), Some(b'2' | b'4' | b'5')) {
+        return None;
+    }
+    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'.' | b'_')) {
+        return None;
+    }
+    let mut j = i + 1;
+    for _ in 0..2 {
+        if b.get(j) != Some(&b'.') {
+            return None;
+        }
+        j += 1;
+        let start = j;
+        while j < b.len() && b[j].is_ascii_digit() && j - start < 3 {
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+    }
+    // Not followed by more digits or by ".<digit>" (an IPv4 address, a version number).
+    match b.get(j) {
+        Some(c) if c.is_ascii_digit() => None,
+        Some(b'.') if b.get(j + 1).is_some_and(u8::is_ascii_digit) => None,
+        _ => Some(j),
+    }
+}
+
+/// Whether the code at `i` comes right after a reply code: `550 `, `550-`, `550-'`.
+fn follows_reply_code(b: &[u8], i: usize) -> bool {
+    let mut k = i;
+    if k > 0 && b[k - 1] == b'\'' {
+        k -= 1;
+    }
+    if k == 0 || !matches!(b[k - 1], b' ' | b'-') {
+        return false;
+    }
+    k -= 1;
+    k >= 3 && reply_code_at(b, k - 3) == Some(k)
+}
+
+/// Finds the first SMTP reply code (`550`, `421`) in `s`.
+fn find_reply_code(s: &str) -> Option<&str> {
+    let bytes = s.as_bytes();
+    (0..bytes.len()).find_map(|i| reply_code_at(bytes, i).and_then(|end| s.get(i..end)))
+}
+
+/// The end of a three-digit reply code starting at `i`, if one does: `[245]xx` not glued to
+/// letters, digits or dots, followed by a space, a `-`, or the end.
+fn reply_code_at(b: &[u8], i: usize) -> Option<usize> {
+    if !matches!(b.get(i), Some(b'2' | b'4' | b'5')) {
+        return None;
+    }
+    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'.' | b'_' | b'#' | b'['))
+    {
+        return None;
+    }
+    if !(b.get(i + 1)?.is_ascii_digit() && b.get(i + 2)?.is_ascii_digit()) {
+        return None;
+    }
+    match b.get(i + 3) {
+        None | Some(b' ' | b'-' | b'\t' | b'\n' | b'\r') => Some(i + 3),
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Text
+// ------------------------------------------------------------------------------------------
+
+/// The one copy of the diagnostic: lowercase, single spaces, ASCII apostrophes, Latin accents
+/// folded (see the module docs).
+fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = true; // also drops leading whitespace
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+                space = true;
+            }
+            continue;
+        }
+        space = false;
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            for l in c.to_lowercase() {
+                out.push(fold(l));
+            }
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ё' => 'е',
+        '\u{2018}' | '\u{2019}' | '\u{02bc}' => '\'',
+        other => other,
+    }
+}
+
+/// The longest stretch `*` in a table entry may span.
+pub const MAX_GAP: usize = 80;
+
+/// Whether `haystack` contains `pattern`, where each `*` stands for at most [`MAX_GAP`] bytes.
+fn contains_pattern(haystack: &str, pattern: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let Some(head) = parts.next() else {
+        return false;
+    };
+    let mut from = 0;
+    if !head.is_empty() {
+        match haystack.find(head) {
+            Some(p) => from = p + head.len(),
+            None => return false,
+        }
+    }
+    for part in parts {
+        if part.is_empty() {
+            continue;
+        }
+        let rest = &haystack[from..];
+        let mut end = rest.len().min(MAX_GAP + part.len());
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        match rest[..end].find(part) {
+            Some(p) => from += p + part.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The first table entry found in the normalised text, in table order.
+fn match_phrases(text: &str) -> Option<Reason> {
+    let pairs = BytePairs::of(text);
+    TABLES
+        .iter()
+        .flat_map(|table| table.iter())
+        .find(|(pattern, _)| {
+            pattern.split('*').all(|part| pairs.may_contain(part))
+                && contains_pattern(text, pattern)
+        })
+        .map(|&(_, reason)| reason)
+}
+
+/// The set of adjacent byte pairs of a text: a cheap filter that rules out most table entries
+/// before the substring search (an entry one of whose pairs is absent cannot occur). Lives on
+/// the stack (8 KiB), so it costs no allocation.
+struct BytePairs([u64; 1024]);
+
+impl BytePairs {
+    fn of(text: &str) -> Self {
+        let mut bits = [0u64; 1024];
+        for w in text.as_bytes().windows(2) {
+            let i = usize::from(w[0]) << 8 | usize::from(w[1]);
+            bits[i >> 6] |= 1 << (i & 63);
+        }
+        BytePairs(bits)
+    }
+
+    fn may_contain(&self, needle: &str) -> bool {
+        needle.as_bytes().windows(2).all(|w| {
+            let i = usize::from(w[0]) << 8 | usize::from(w[1]);
+            self.0[i >> 6] & (1 << (i & 63)) != 0
+        })
+    }
+}
+
+/// A phrase table: normalised patterns (see the module docs) and what they mean.
+pub type PhraseTable = &'static [(&'static str, Reason)];
+
+/// All tables, in the order they are consulted.
+pub const TABLES: &[PhraseTable] = &[RECEIVERS, GENERIC, LANGUAGES];
+
+/// Documented responses of specific receivers. Consulted first: they are exact, and some of
+/// them would be misread by the generic phrases below.
+#[rustfmt::skip]
+pub const RECEIVERS: PhraseTable = &[
+    // Amazon SES itself (SES Developer Guide, notification examples).
+    ("amazon ses has suppressed sending to this address", Reason::Suppressed),
+    ("on the suppression list for your account", Reason::Suppressed),
+    ("email address is not verified", Reason::Rejected),
+    // Gmail / Google Workspace (Google Workspace "SMTP error reference"; Sisimai rhost/google).
+    ("the email account that you tried to reach does not exist", Reason::UserUnknown),
+    ("?p=nosuchuser", Reason::UserUnknown),
+    ("we weren't able to find the recipient domain", Reason::HostUnknown),
+    ("account that you tried to reach is disabled", Reason::Suspend),
+    ("account that you tried to reach is inactive", Reason::Suspend),
+    ("?p=disableduser", Reason::Suspend),
+    ("inbox is out of storage space", Reason::MailboxFull),
+    ("account that you tried to reach is over quota", Reason::MailboxFull),
+    ("?p=overquota", Reason::MailboxFull),
+    ("is receiving mail at a rate that", Reason::Speeding),
+    ("is receiving mail too quickly", Reason::Speeding),
+    ("?p=receivingrate", Reason::Speeding),
+    ("an unusual rate of unsolicited mail", Reason::Blocked),
+    ("an unusual rate of mail", Reason::Blocked),
+    ("unsolicited mail originating from your ip", Reason::Blocked),
+    ("?p=unsolicitedrate", Reason::Blocked),
+    ("likely suspicious due to the very low reputation", Reason::BadReputation),
+    ("very low reputation of the sending", Reason::BadReputation),
+    ("this message is likely unsolicited mail", Reason::SpamDetected),
+    ("?p=unsolicitedmessageerror", Reason::SpamDetected),
+    ("rejected due to spam classification", Reason::SpamDetected),
+    ("?p=rfcmessagenoncompliant", Reason::NotCompliantRfc),
+    ("its content presents a potential", Reason::PolicyViolation),
+    ("?p=blockedmessage", Reason::PolicyViolation),
+    ("exceeded google's message size limits", Reason::MesgTooBig),
+    ("?p=maxsizeerror", Reason::MesgTooBig),
+    ("did not accept our requests to connect", Reason::Expired),
+    // Microsoft 365, Exchange Online, Exchange Server, Outlook.com ("Email non-delivery reports
+    // and SMTP errors in Exchange Online"; Sisimai rhost/microsoft).
+    ("recipnotfound", Reason::UserUnknown),
+    ("recipientnotfound", Reason::UserUnknown),
+    ("recipient not found by smtp address lookup", Reason::UserUnknown),
+    ("as(201806281)", Reason::UserUnknown),
+    ("returned unknown recipient or mailbox unavailable", Reason::UserUnknown),
+    ("storedrv.submit; invalid recipient address", Reason::UserUnknown),
+    ("smtpsend.dns.nonexistentdomain", Reason::HostUnknown),
+    ("hosted tenant which has no mail-enabled subscriptions", Reason::NotAccept),
+    ("recipsizelimit", Reason::MesgTooBig),
+    ("resolver.adr.reciplimit", Reason::TooManyConn),
+    ("recipient thread limit exceeded", Reason::Speeding),
+    ("message receive limit", Reason::Speeding),
+    ("resolver.rst.notauthorized", Reason::Filtered),
+    ("resolver.rst.authrequired", Reason::SecurityError),
+    ("access denied, banned sending ip", Reason::Blocked),
+    ("access denied, banned sender", Reason::Blocked),
+    ("access denied, rejected by recipient", Reason::Blocked),
+    ("access denied, please try again later", Reason::Blocked),
+    ("traffic not accepted from this ip", Reason::Blocked),
+    ("using customer block list", Reason::Blocked),
+    ("part of their network is on our block list", Reason::Blocked),
+    ("(s3150)", Reason::Blocked),
+    ("(s3140)", Reason::Blocked),
+    ("rate limited due to ip reputation", Reason::BadReputation),
+    ("does not pass dmarc verification", Reason::AuthFailure),
+    ("must pass either spf or dkim", Reason::AuthFailure),
+    ("section 3.6.2 compliant", Reason::NotCompliantRfc),
+    ("the domain is not reachable", Reason::HostUnknown),
+    ("storedrv.deliver: mailbox full", Reason::MailboxFull),
+    ("queue.expired", Reason::Expired),
+    // Yahoo, AOL, Verizon Media ("SMTP error codes", senders.yahooinc.com; Sisimai rhost/yahooinc).
+    ("this user doesn't have a * account", Reason::UserUnknown),
+    ("delivery error: dd * is no longer valid", Reason::Suspend),
+    ("this account has been disabled or discontinued", Reason::Suspend),
+    ("this mailbox is disabled", Reason::Suspend),
+    ("temporarily deferred due to unexpected volume or user complaints", Reason::BadReputation),
+    ("temporarily deferred due to user complaints", Reason::Blocked),
+    ("will be permanently deferred", Reason::Blocked),
+    ("because the ip is in spamhaus's list", Reason::Blocked),
+    ("yahoo requires all senders to authenticate", Reason::AuthFailure),
+    ("requested mail action aborted, mailbox not found", Reason::UserUnknown),
+    // iCloud ("Mail server errors", support.apple.com/102322; Sisimai rhost/apple).
+    ("inactive email address", Reason::UserUnknown),
+    ("unknown or illegal alias", Reason::UserUnknown),
+    ("recipient no longer on server", Reason::HasMoved),
+    ("host/domain does not accept mail", Reason::NotAccept),
+    ("deferred due to excessive volume", Reason::Speeding),
+    ("blocked for failing both spf and dkim", Reason::AuthFailure),
+    ("esmtp not accepting connections", Reason::Blocked),
+    // Mimecast ("Mimecast SMTP Error Codes"; Sisimai rhost/mimecast).
+    ("internal resource temporarily unavailable", Reason::BadReputation),
+    ("internal resources are temporarily unavailable", Reason::BadReputation),
+    ("local ct ip reputation", Reason::BadReputation),
+    ("email rejected due to security policies", Reason::SpamDetected),
+    ("host network not allowed", Reason::PolicyViolation),
+    ("host network, not allowed", Reason::PolicyViolation),
+    ("anti-spoofing policy", Reason::PolicyViolation),
+    ("content examination policy", Reason::PolicyViolation),
+    ("administrative prohibition", Reason::Rejected),
+    ("envelope blocked", Reason::Rejected),
+    ("spf sender invalid", Reason::AuthFailure),
+    ("dkim sender invalid", Reason::AuthFailure),
+    ("dmarc sender invalid", Reason::AuthFailure),
+    ("maximum email size exceeded", Reason::MesgTooBig),
+    ("ip temporarily blacklisted", Reason::Blocked),
+    ("sender address blocked", Reason::Blocked),
+    ("recipient temporarily unavailable", Reason::Blocked),
+    // Proofpoint (Proofpoint postmaster pages; bounces quoting its lookup URLs).
+    ("proofpoint.com/dnsbl-lookup", Reason::Blocked),
+    ("ipcheck.proofpoint.com", Reason::Blocked),
+    ("blocked by proofpoint", Reason::Blocked),
+    ("sender's spf policy", Reason::AuthFailure),
+    // Orange / La Poste (Sisimai rhost/franceptt).
+    ("adresse ip source bloquee", Reason::Blocked),
+    ("le compte du destinataire est bloque", Reason::Suspend),
+    ("destinataire invalide", Reason::UserUnknown),
+    ("service refuse. veuillez essayer plus tard", Reason::Blocked),
+    // GoDaddy (GoDaddy "Fix rejected email with a bounce error").
+    ("has sent to too many recipients", Reason::Speeding),
+    // Facebook, Tencent QQ, i.ua (Sisimai rhost/facebook, rhost/tencent, rhost/iua).
+    ("refused due to recipient preferences", Reason::Filtered),
+    ("frequency limited", Reason::TooManyConn),
+    ("mailbox is frozen", Reason::Suspend),
+    // qmail and vpopmail/chkuser (qmail-local.c, qmail-remote.c, chkuser).
+    ("no mailbox here by that name", Reason::UserUnknown),
+    ("that domain or user isn't in my list of allowed rcpthosts", Reason::UserUnknown),
+    ("i couldn't find any host", Reason::HostUnknown),
+    ("i couldn't find a mail exchanger or ip address", Reason::NotAccept),
+    ("although i'm listed as a best-preference mx or a for that host", Reason::NetworkError),
+    ("i wasn't able to establish an smtp connection", Reason::NetworkError),
+    ("vdelivermail: account is locked", Reason::Suspend),
+    // Exim (routers/dnslookup.c, route.c, transports/smtp.c).
+    ("all relevant mx records point to non-existent hosts", Reason::HostUnknown),
+    ("all host address lookups failed permanently", Reason::HostUnknown),
+    ("an mx or srv record indicated no smtp service", Reason::NotAccept),
+    ("the account or domain may not exist", Reason::HostUnknown),
+];
+
+/// Generic English phrases, grouped by reason. Order matters: the first match wins, so
+/// specific sender-side causes come before the recipient-side ones whose words they reuse
+/// ("Sender address rejected: Domain not found" is not `hostunknown`).
+#[rustfmt::skip]
+pub const GENERIC: PhraseTable = &[
+    // vacation: auto-replies that reach SES as bounces
+    ("i am out of the office", Reason::Vacation),
+    ("i am currently out of the office", Reason::Vacation),
+    ("i will be out of the office", Reason::Vacation),
+    ("i am away on vacation", Reason::Vacation),
+    ("i am on vacation", Reason::Vacation),
+    ("i am away until", Reason::Vacation),
+    // virusdetected
+    ("virus detected", Reason::VirusDetected),
+    ("virus found", Reason::VirusDetected),
+    ("infected with a virus", Reason::VirusDetected),
+    ("contains a virus", Reason::VirusDetected),
+    ("potentially executable attachment", Reason::VirusDetected),
+    ("used by recent viruses", Reason::VirusDetected),
+    ("prohibited virus or spam content", Reason::VirusDetected),
+    ("malware detected", Reason::VirusDetected),
+    ("malicious_url", Reason::VirusDetected),
+    ("message contained unsafe content", Reason::VirusDetected),
+    // authfailure
+    ("dmarc policy", Reason::AuthFailure),
+    ("dmarc check", Reason::AuthFailure),
+    ("dmarc verification", Reason::AuthFailure),
+    ("dmarc validation", Reason::AuthFailure),
+    ("failed dmarc", Reason::AuthFailure),
+    ("fails dmarc", Reason::AuthFailure),
+    ("dmarc fail", Reason::AuthFailure),
+    ("sender policy framework", Reason::AuthFailure),
+    ("spf record with a hard fail", Reason::AuthFailure),
+    ("fails to pass spf", Reason::AuthFailure),
+    ("spf check: fail", Reason::AuthFailure),
+    ("spf check failed", Reason::AuthFailure),
+    ("spf validation", Reason::AuthFailure),
+    ("spf fail", Reason::AuthFailure),
+    ("spf settings", Reason::AuthFailure),
+    ("bad spf records", Reason::AuthFailure),
+    ("//spf.pobox.com", Reason::AuthFailure),
+    ("per it's spf record", Reason::AuthFailure),
+    ("per its spf record", Reason::AuthFailure),
+    ("[spf]", Reason::AuthFailure),
+    ("dkim signature", Reason::AuthFailure),
+    ("dkim validation", Reason::AuthFailure),
+    ("authenticate with either spf or dkim", Reason::AuthFailure),
+    ("senders to authenticate", Reason::AuthFailure),
+    ("sender is unauthenticated", Reason::AuthFailure),
+    ("unauthenticated email from * is not accepted", Reason::AuthFailure),
+    ("fails to pass authentication checks", Reason::AuthFailure),
+    ("does not have authentication information", Reason::AuthFailure),
+    // requireptr
+    ("ptr record", Reason::RequirePtr),
+    ("ptr resource record", Reason::RequirePtr),
+    ("reverse dns", Reason::RequirePtr),
+    ("rdns", Reason::RequirePtr),
+    ("reverse lookup", Reason::RequirePtr),
+    ("ip name lookup failed", Reason::RequirePtr),
+    ("cannot find your hostname", Reason::RequirePtr),
+    ("cannot find your reverse hostname", Reason::RequirePtr),
+    ("unresolvable relay host name", Reason::RequirePtr),
+    ("mismatches client ip", Reason::RequirePtr),
+    // badreputation
+    ("low reputation", Reason::BadReputation),
+    ("poor reputation", Reason::BadReputation),
+    ("bad reputation", Reason::BadReputation),
+    ("ip reputation", Reason::BadReputation),
+    ("domain reputation", Reason::BadReputation),
+    ("reputation score", Reason::BadReputation),
+    // speeding
+    ("too many recipients this hour", Reason::Speeding),
+    ("excessive volume", Reason::Speeding),
+    ("please try again slower", Reason::Speeding),
+    ("rate limited", Reason::Speeding),
+    ("too many messages from", Reason::Speeding),
+    ("max emails per hour", Reason::Speeding),
+    // toomanyconn
+    ("too many connections", Reason::TooManyConn),
+    ("too many concurrent", Reason::TooManyConn),
+    ("connection limit", Reason::TooManyConn),
+    ("connection rate limit", Reason::TooManyConn),
+    ("too many recipients", Reason::TooManyConn),
+    ("max message per connection", Reason::TooManyConn),
+    ("too many smtp sessions", Reason::TooManyConn),
+    ("trop de connexions", Reason::TooManyConn),
+    // norelaying
+    ("relay access denied", Reason::NoRelaying),
+    ("relaying denied", Reason::NoRelaying),
+    ("relay denied", Reason::NoRelaying),
+    ("relay not permitted", Reason::NoRelaying),
+    ("relaying not allowed", Reason::NoRelaying),
+    ("relay not allowed", Reason::NoRelaying),
+    ("no relaying", Reason::NoRelaying),
+    ("unable to relay", Reason::NoRelaying),
+    ("not permitted to relay", Reason::NoRelaying),
+    ("not allowed to relay", Reason::NoRelaying),
+    ("not configured to relay", Reason::NoRelaying),
+    ("open relay", Reason::NoRelaying),
+    ("we do not relay", Reason::NoRelaying),
+    ("isn't in my list of allowed rcpthosts", Reason::NoRelaying),
+    // notcompliantrfc
+    ("rfc 5322 compliant", Reason::NotCompliantRfc),
+    ("rfc5322 compliant", Reason::NotCompliantRfc),
+    ("not rfc compliant", Reason::NotCompliantRfc),
+    ("headers are not rfc compliant", Reason::NotCompliantRfc),
+    ("multiple addresses in from:", Reason::NotCompliantRfc),
+    ("multiple * addresses in from:", Reason::NotCompliantRfc),
+    ("missing a valid message-id", Reason::NotCompliantRfc),
+    ("missing a valid address in the from: header", Reason::NotCompliantRfc),
+    ("message is malformed", Reason::NotCompliantRfc),
+    // rejected: the envelope sender
+    ("sender address rejected", Reason::Rejected),
+    ("sender rejected", Reason::Rejected),
+    ("sender was rejected", Reason::Rejected),
+    ("sender verify failed", Reason::Rejected),
+    ("sender verification failed", Reason::Rejected),
+    ("domain of sender address", Reason::Rejected),
+    ("unroutable sender address", Reason::Rejected),
+    ("invalid sender", Reason::Rejected),
+    ("sender address has been blacklisted", Reason::Rejected),
+    ("email address has been blacklisted", Reason::Rejected),
+    ("address that has been blacklisted", Reason::Rejected),
+    ("sender is on domain's blacklist", Reason::Rejected),
+    ("sender is in my black list", Reason::Rejected),
+    ("sender blacklisted", Reason::Rejected),
+    ("blocked senders", Reason::Rejected),
+    ("purported responsible address", Reason::Rejected),
+    ("null sender", Reason::Rejected),
+    ("empty envelope sender", Reason::Rejected),
+    ("returned mail not accepted", Reason::Rejected),
+    ("batv", Reason::Rejected),
+    // blocked: the sending IP or network
+    ("blocked using", Reason::Blocked),
+    ("blacklisted", Reason::Blocked),
+    ("blacklist", Reason::Blocked),
+    ("black list", Reason::Blocked),
+    ("blocklist", Reason::Blocked),
+    ("block list", Reason::Blocked),
+    ("dnsbl", Reason::Blocked),
+    ("spamhaus", Reason::Blocked),
+    ("spamcop", Reason::Blocked),
+    ("barracudacentral", Reason::Blocked),
+    ("client host blocked", Reason::Blocked),
+    ("client host rejected: blocked", Reason::Blocked),
+    ("client host rejected: may not be mail exchanger", Reason::Blocked),
+    ("helo command rejected", Reason::Blocked),
+    ("bad helo", Reason::Blocked),
+    ("ip address blocked", Reason::Blocked),
+    ("blocked ip", Reason::Blocked),
+    ("ip blocked", Reason::Blocked),
+    ("your ip address is listed", Reason::Blocked),
+    ("connections not accepted from", Reason::Blocked),
+    ("connections will not be accepted from", Reason::Blocked),
+    ("not currently accepting mail from your ip", Reason::Blocked),
+    ("please use the smtp server of your isp", Reason::Blocked),
+    ("dynamic ip", Reason::Blocked),
+    ("blocked by ldap", Reason::Blocked),
+    ("you are not allowed to connect", Reason::Blocked),
+    ("not accepting connections", Reason::Blocked),
+    ("service unavailable; client host", Reason::Blocked),
+    ("service unavailable, client host", Reason::Blocked),
+    // mailboxfull
+    ("mailbox full", Reason::MailboxFull),
+    ("mailbox is full", Reason::MailboxFull),
+    ("mailbox has exceeded", Reason::MailboxFull),
+    ("mailbox size limit", Reason::MailboxFull),
+    ("mailbox quota", Reason::MailboxFull),
+    ("mailbox would exceed", Reason::MailboxFull),
+    ("mailfolder is full", Reason::MailboxFull),
+    ("mail folder is full", Reason::MailboxFull),
+    ("over quota", Reason::MailboxFull),
+    ("quota exceeded", Reason::MailboxFull),
+    ("exceeded quota", Reason::MailboxFull),
+    ("exceeds quota", Reason::MailboxFull),
+    ("quota exceed", Reason::MailboxFull),
+    ("over the allowed quota", Reason::MailboxFull),
+    ("over storage quota", Reason::MailboxFull),
+    ("exceeded storage allocation", Reason::MailboxFull),
+    ("exhausted allowed storage", Reason::MailboxFull),
+    ("not enough storage", Reason::MailboxFull),
+    ("insufficient storage", Reason::MailboxFull),
+    ("out of storage", Reason::MailboxFull),
+    ("too many messages on the server", Reason::MailboxFull),
+    ("no space left on device", Reason::MailboxFull),
+    ("out of disk space", Reason::MailboxFull),
+    ("ran out of space", Reason::MailboxFull),
+    // mesgtoobig
+    ("message too large", Reason::MesgTooBig),
+    ("message too big", Reason::MesgTooBig),
+    ("message is too large", Reason::MesgTooBig),
+    ("message size exceeds", Reason::MesgTooBig),
+    ("message length exceeds", Reason::MesgTooBig),
+    ("exceeds my databytes limit", Reason::MesgTooBig),
+    ("size limit", Reason::MesgTooBig),
+    ("max message size", Reason::MesgTooBig),
+    ("line limit exceeded", Reason::MesgTooBig),
+    // suspend
+    ("account is disabled", Reason::Suspend),
+    ("account has been disabled", Reason::Suspend),
+    ("account disabled", Reason::Suspend),
+    ("mailbox disabled", Reason::Suspend),
+    ("mailbox is disabled", Reason::Suspend),
+    ("disabled recipient", Reason::Suspend),
+    ("account is suspended", Reason::Suspend),
+    ("account has been suspended", Reason::Suspend),
+    ("is currently suspended", Reason::Suspend),
+    ("user suspended", Reason::Suspend),
+    ("recipient suspend", Reason::Suspend),
+    ("account is inactive", Reason::Suspend),
+    ("user is inactive", Reason::Suspend),
+    ("inactive account", Reason::Suspend),
+    ("account is locked", Reason::Suspend),
+    ("account has been locked", Reason::Suspend),
+    ("temporary locked", Reason::Suspend),
+    ("temporarily locked", Reason::Suspend),
+    ("recipient account is blocked", Reason::Suspend),
+    ("archived recipient", Reason::Suspend),
+    ("due to extended inactivity", Reason::Suspend),
+    // hasmoved
+    (" has been replaced by ", Reason::HasMoved),
+    ("mailbox has moved", Reason::HasMoved),
+    ("user not local; please try", Reason::HasMoved),
+    // filtered: the recipient does not want this sender
+    ("blocked by the recipient", Reason::Filtered),
+    ("user refuses to receive", Reason::Filtered),
+    ("recipient doesn't want your mail", Reason::Filtered),
+    ("message rejected due to user rules", Reason::Filtered),
+    ("only accepting mail from specific email addresses", Reason::Filtered),
+    ("is not accepting any mail", Reason::Filtered),
+    ("recipient's list of senders to accept mail from", Reason::Filtered),
+    // mailererror: a local delivery program failed
+    ("procmail:", Reason::MailerError),
+    ("command died with status", Reason::MailerError),
+    ("pipe to |", Reason::MailerError),
+    ("mailer error", Reason::MailerError),
+    // userunknown
+    ("user unknown", Reason::UserUnknown),
+    ("unknown user", Reason::UserUnknown),
+    ("user is unknown", Reason::UserUnknown),
+    ("unknown recipient", Reason::UserUnknown),
+    ("recipient unknown", Reason::UserUnknown),
+    ("unknown or illegal user", Reason::UserUnknown),
+    ("unknown mailbox", Reason::UserUnknown),
+    ("unknown local part", Reason::UserUnknown),
+    ("unknown local-part", Reason::UserUnknown),
+    ("unknown email address", Reason::UserUnknown),
+    ("unknown e-mail address", Reason::UserUnknown),
+    ("no such user", Reason::UserUnknown),
+    ("no such recipient", Reason::UserUnknown),
+    ("no such mailbox", Reason::UserUnknown),
+    ("no such account", Reason::UserUnknown),
+    ("no such person", Reason::UserUnknown),
+    ("no such address", Reason::UserUnknown),
+    ("user not found", Reason::UserUnknown),
+    ("user does not exist", Reason::UserUnknown),
+    ("user doesn't exist", Reason::UserUnknown),
+    ("user not exist", Reason::UserUnknown),
+    ("user not known", Reason::UserUnknown),
+    ("recipient not found", Reason::UserUnknown),
+    ("recipient does not exist", Reason::UserUnknown),
+    ("recipient address does not exist", Reason::UserUnknown),
+    ("address does not exist", Reason::UserUnknown),
+    ("account does not exist", Reason::UserUnknown),
+    ("account not found", Reason::UserUnknown),
+    ("mailbox not found", Reason::UserUnknown),
+    ("mailbox does not exist", Reason::UserUnknown),
+    ("mailbox not present", Reason::UserUnknown),
+    ("mailbox unknown", Reason::UserUnknown),
+    ("no mailbox by that name", Reason::UserUnknown),
+    ("no mailbox found", Reason::UserUnknown),
+    ("invalid recipient", Reason::UserUnknown),
+    ("invalid mailbox", Reason::UserUnknown),
+    ("invalid address", Reason::UserUnknown),
+    ("invalid user", Reason::UserUnknown),
+    ("not a valid mailbox", Reason::UserUnknown),
+    ("not a valid recipient", Reason::UserUnknown),
+    ("not a valid user", Reason::UserUnknown),
+    ("not a known user", Reason::UserUnknown),
+    ("bad destination mailbox", Reason::UserUnknown),
+    ("requested action not taken: mailbox unavailable", Reason::UserUnknown),
+    ("recipient address rejected: access denied", Reason::UserUnknown),
+    ("there is no one at this address", Reason::UserUnknown),
+    ("address not present in directory", Reason::UserUnknown),
+    ("not listed in domino directory", Reason::UserUnknown),
+    ("wrong or no longer valid", Reason::UserUnknown),
+    ("no longer accepts mail", Reason::UserUnknown),
+    ("user * does not exist", Reason::UserUnknown),
+    ("mailbox * does not exist", Reason::UserUnknown),
+    ("recipient * was not found", Reason::UserUnknown),
+    // networkerror: transient DNS failures, before the permanent ones below
+    ("host not found, try again", Reason::NetworkError),
+    ("temporary failure in name resolution", Reason::NetworkError),
+    ("malformed or unexpected name server reply", Reason::NetworkError),
+    ("malformed name server reply", Reason::NetworkError),
+    // hostunknown
+    ("host or domain name not found", Reason::HostUnknown),
+    ("domain name not found", Reason::HostUnknown),
+    ("nxdomain", Reason::HostUnknown),
+    ("had no relevant answers", Reason::HostUnknown),
+    ("host unknown", Reason::HostUnknown),
+    ("unknown host", Reason::HostUnknown),
+    ("no such domain", Reason::HostUnknown),
+    ("domain does not exist", Reason::HostUnknown),
+    ("domain not found", Reason::HostUnknown),
+    ("domain must exist", Reason::HostUnknown),
+    ("unrouteable address", Reason::HostUnknown),
+    ("unroutable address", Reason::HostUnknown),
+    ("mail domain mentioned in email address is unknown", Reason::HostUnknown),
+    ("name or service not known", Reason::HostUnknown),
+    ("type=mx: host not found", Reason::HostUnknown),
+    ("type=a: host not found", Reason::HostUnknown),
+    ("type=aaaa: host not found", Reason::HostUnknown),
+    // notaccept
+    ("null mx", Reason::NotAccept),
+    ("nullmx", Reason::NotAccept),
+    ("host does not accept mail", Reason::NotAccept),
+    ("does not accept mail", Reason::NotAccept),
+    ("doesn't receive email", Reason::NotAccept),
+    ("mail receiving disabled", Reason::NotAccept),
+    ("no mx record found", Reason::NotAccept),
+    // spamdetected
+    ("spam detected", Reason::SpamDetected),
+    ("detected as spam", Reason::SpamDetected),
+    ("identified as spam", Reason::SpamDetected),
+    ("classified as spam", Reason::SpamDetected),
+    ("considered spam", Reason::SpamDetected),
+    ("considered as spam", Reason::SpamDetected),
+    ("flagged as spam", Reason::SpamDetected),
+    ("scored as spam", Reason::SpamDetected),
+    ("rejected as spam", Reason::SpamDetected),
+    ("looks like spam", Reason::SpamDetected),
+    ("appears to be spam", Reason::SpamDetected),
+    ("suspected spam", Reason::SpamDetected),
+    ("probable spam", Reason::SpamDetected),
+    ("probability of spam", Reason::SpamDetected),
+    ("rejected due to spam", Reason::SpamDetected),
+    ("due to spam content", Reason::SpamDetected),
+    ("spam content", Reason::SpamDetected),
+    ("spam message", Reason::SpamDetected),
+    ("spam score", Reason::SpamDetected),
+    ("spamassassin", Reason::SpamDetected),
+    ("spam-like", Reason::SpamDetected),
+    ("unsolicited", Reason::SpamDetected),
+    ("bulk mail", Reason::SpamDetected),
+    ("bulk email", Reason::SpamDetected),
+    ("message content rejected", Reason::SpamDetected),
+    ("content filter", Reason::SpamDetected),
+    (" - spam", Reason::SpamDetected),
+    // policyviolation
+    ("policy violation", Reason::PolicyViolation),
+    ("violates our policy", Reason::PolicyViolation),
+    ("due to local policy", Reason::PolicyViolation),
+    ("denied by policy", Reason::PolicyViolation),
+    ("rejected by policy", Reason::PolicyViolation),
+    ("for policy reasons", Reason::PolicyViolation),
+    ("recipient's policy", Reason::PolicyViolation),
+    ("organization policy", Reason::PolicyViolation),
+    ("organizational settings", Reason::PolicyViolation),
+    ("illegal attachment", Reason::PolicyViolation),
+    ("attachments are not allowed", Reason::PolicyViolation),
+    ("images or other attachments", Reason::PolicyViolation),
+    ("banned content", Reason::PolicyViolation),
+    ("protocol violation", Reason::PolicyViolation),
+    ("members-only list", Reason::PolicyViolation),
+    ("closed mailing list", Reason::PolicyViolation),
+    ("not subscribed to this group", Reason::PolicyViolation),
+    // failedstarttls / securityerror
+    ("starttls is required", Reason::FailedStartTls),
+    ("tls required but not supported", Reason::FailedStartTls),
+    ("must support tls", Reason::FailedStartTls),
+    ("must issue a starttls command first", Reason::SecurityError),
+    ("tls required", Reason::SecurityError),
+    ("encryption required", Reason::SecurityError),
+    ("authentication required", Reason::SecurityError),
+    ("authentication is required", Reason::SecurityError),
+    ("smtp authentication", Reason::SecurityError),
+    ("unauthenticated senders not allowed", Reason::SecurityError),
+    ("authentication credentials invalid", Reason::SecurityError),
+    ("authentication failure", Reason::SecurityError),
+    // contenterror
+    ("duplicate header", Reason::ContentError),
+    ("header error", Reason::ContentError),
+    ("headers too large", Reason::ContentError),
+    ("header size exceeds", Reason::ContentError),
+    ("improper use of 8-bit data", Reason::ContentError),
+    ("invalid mime", Reason::ContentError),
+    ("mime complexity", Reason::ContentError),
+    ("improperly-formatted binary content", Reason::ContentError),
+    ("invalid characters", Reason::ContentError),
+    // expired
+    ("message expired", Reason::Expired),
+    ("queue expired", Reason::Expired),
+    ("delivery expired", Reason::Expired),
+    ("delivery time expired", Reason::Expired),
+    ("retry timeout exceeded", Reason::Expired),
+    ("retry time not reached", Reason::Expired),
+    ("have been failing for a long time", Reason::Expired),
+    ("could not be delivered for * days", Reason::Expired),
+    ("cannot send message for * days", Reason::Expired),
+    ("in the queue too long", Reason::Expired),
+    ("too long in the queue", Reason::Expired),
+    ("unable to deliver message after multiple retries", Reason::Expired),
+    ("message timed out", Reason::Expired),
+    ("connection timed out", Reason::Expired),
+    ("timeout - closing connection", Reason::Expired),
+    ("giving up on", Reason::Expired),
+    // networkerror
+    ("no route to host", Reason::NetworkError),
+    ("host is unreachable", Reason::NetworkError),
+    ("network is unreachable", Reason::NetworkError),
+    ("connection refused", Reason::NetworkError),
+    ("connection reset", Reason::NetworkError),
+    ("lost connection", Reason::NetworkError),
+    ("connection dropped", Reason::NetworkError),
+    ("could not connect", Reason::NetworkError),
+    ("too many hops", Reason::NetworkError),
+    ("hop count exceeded", Reason::NetworkError),
+    ("routing loop", Reason::NetworkError),
+    ("mail loop", Reason::NetworkError),
+    ("message is looping", Reason::NetworkError),
+    ("dns query failed", Reason::NetworkError),
+    ("host name lookup failure", Reason::NetworkError),
+    // systemfull
+    ("mail system full", Reason::SystemFull),
+    ("insufficient system resources", Reason::SystemFull),
+    ("insufficient disk space", Reason::SystemFull),
+    // systemerror
+    ("system config error", Reason::SystemError),
+    ("configuration error", Reason::SystemError),
+    ("system error", Reason::SystemError),
+    ("internal error", Reason::SystemError),
+    ("temporary server error", Reason::SystemError),
+    ("local error in processing", Reason::SystemError),
+    ("temporary local problem", Reason::SystemError),
+    ("service currently unavailable", Reason::SystemError),
+    ("service not available", Reason::SystemError),
+    ("server busy", Reason::SystemError),
+    ("upstream error", Reason::SystemError),
+    ("unable to process", Reason::SystemError),
+    ("could not load drd", Reason::SystemError),
+    ("transaction failed", Reason::SystemError),
+    ("temporary failure", Reason::SystemError),
+    // syntaxerror
+    ("syntax error", Reason::SyntaxError),
+    ("unrecognized command", Reason::SyntaxError),
+    ("command not recognized", Reason::SyntaxError),
+    ("command not implemented", Reason::SyntaxError),
+    ("command parameter not implemented", Reason::SyntaxError),
+    ("bad sequence of commands", Reason::SyntaxError),
+    ("improper sequence of commands", Reason::SyntaxError),
+    // last resort: a bare refusal of service is a block of the sender
+    ("service unavailable", Reason::Blocked),
+];
+
+/// Phrases of localised receivers and DSN generators, normalised (accents folded).
+#[rustfmt::skip]
+pub const LANGUAGES: PhraseTable = &[
+    // German (web.de, GMX, T-Online, Exchange and Postfix localisations)
+    ("benutzer unbekannt", Reason::UserUnknown),
+    ("benutzer nicht bekannt", Reason::UserUnknown),
+    ("unbekannter benutzer", Reason::UserUnknown),
+    ("empfanger unbekannt", Reason::UserUnknown),
+    ("empfaenger unbekannt", Reason::UserUnknown),
+    ("unbekannter empfanger", Reason::UserUnknown),
+    ("existiert nicht", Reason::UserUnknown),
+    ("postfach voll", Reason::MailboxFull),
+    ("postfach ist voll", Reason::MailboxFull),
+    ("speicherplatz", Reason::MailboxFull),
+    ("speichervolumen", Reason::MailboxFull),
+    ("zu viele mails auf dem server", Reason::MailboxFull),
+    ("zuviele mails auf dem server", Reason::MailboxFull),
+    ("konto gesperrt", Reason::Suspend),
+    ("konto deaktiviert", Reason::Suspend),
+    ("postfach deaktiviert", Reason::Suspend),
+    ("nachricht zu gross", Reason::MesgTooBig),
+    ("als spam erkannt", Reason::SpamDetected),
+    // French (Orange, SFR, La Poste, Free)
+    ("utilisateur inconnu", Reason::UserUnknown),
+    ("destinataire inconnu", Reason::UserUnknown),
+    ("adresse inexistante", Reason::UserUnknown),
+    ("adresse d au moins un destinataire invalide", Reason::UserUnknown),
+    ("boite pleine", Reason::MailboxFull),
+    ("boite aux lettres pleine", Reason::MailboxFull),
+    ("boite du destinataire pleine", Reason::MailboxFull),
+    ("quota depasse", Reason::MailboxFull),
+    ("taille limite du message atteinte", Reason::MesgTooBig),
+    ("boite du destinataire archivee", Reason::Suspend),
+    ("compte desactive", Reason::Suspend),
+    // Spanish
+    ("usuario desconocido", Reason::UserUnknown),
+    ("usuario no existe", Reason::UserUnknown),
+    ("no existe ese usuario", Reason::UserUnknown),
+    ("no existe dicha persona", Reason::UserUnknown),
+    ("la cuenta no existe", Reason::UserUnknown),
+    ("buzon lleno", Reason::MailboxFull),
+    ("buzon de correo lleno", Reason::MailboxFull),
+    ("cuenta deshabilitada", Reason::Suspend),
+    ("cuenta desactivada", Reason::Suspend),
+    // Portuguese
+    ("usuario desconhecido", Reason::UserUnknown),
+    ("usuario inexistente", Reason::UserUnknown),
+    ("conta inexistente", Reason::UserUnknown),
+    ("caixa postal cheia", Reason::MailboxFull),
+    ("caixa de correio cheia", Reason::MailboxFull),
+    ("caixa cheia", Reason::MailboxFull),
+    ("conta desativada", Reason::Suspend),
+    // Italian
+    ("utente sconosciuto", Reason::UserUnknown),
+    ("utente inesistente", Reason::UserUnknown),
+    ("nessun utente simile", Reason::UserUnknown),
+    ("indirizzo inesistente", Reason::UserUnknown),
+    ("casella piena", Reason::MailboxFull),
+    ("casella di posta piena", Reason::MailboxFull),
+    ("casella e piena", Reason::MailboxFull),
+    ("utente disabilitato", Reason::Suspend),
+    // Dutch
+    ("onbekende gebruiker", Reason::UserUnknown),
+    ("gebruiker onbekend", Reason::UserUnknown),
+    ("mailbox vol", Reason::MailboxFull),
+    ("postvak vol", Reason::MailboxFull),
+    // Russian (Mail.ru, Yandex, Rambler localisations)
+    ("пользователь не найден", Reason::UserUnknown),
+    ("нет такого пользователя", Reason::UserUnknown),
+    ("пользователь не существует", Reason::UserUnknown),
+    ("адрес не существует", Reason::UserUnknown),
+    ("ящик переполнен", Reason::MailboxFull),
+    ("ящик заполнен", Reason::MailboxFull),
+    ("ящик заблокирован", Reason::Suspend),
+    // Japanese (Domino, carrier DSNs)
+    ("ディレクトリには見つかりません", Reason::UserUnknown),
+    ("ユーザーが見つかりません", Reason::UserUnknown),
+    ("宛先が見つかりません", Reason::UserUnknown),
+    ("存在しないユーザ", Reason::UserUnknown),
+    ("メールボックスがいっぱい", Reason::MailboxFull),
+    ("容量超過", Reason::MailboxFull),
+    // Chinese (QQ/Tencent, NetEase, Sina localisations; simplified and traditional)
+    ("用户不存在", Reason::UserUnknown),
+    ("收件人不存在", Reason::UserUnknown),
+    ("邮箱不存在", Reason::UserUnknown),
+    ("使用者不存在", Reason::UserUnknown),
+    ("邮箱已满", Reason::MailboxFull),
+    ("邮箱空间不足", Reason::MailboxFull),
+    ("信箱已滿", Reason::MailboxFull),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(sub: Option<&str>, status: Option<&str>, diag: &str) -> Reason {
+        classify(Some("Transient"), sub, status, Some(diag)).reason
+    }
+
+    // --- tables ----------------------------------------------------------------------------
+
+    #[test]
+    fn table_entries_are_in_normal_form() {
+        for table in TABLES {
+            for (pattern, r) in *table {
+                assert!(!pattern.trim().is_empty(), "empty pattern for {r}");
+                assert!(
+                    pattern.split('*').any(|p| !p.trim().is_empty()),
+                    "pattern {pattern:?} is only wildcards"
+                );
+                // normalize() trims the ends, so compare the inside.
+                let inner = pattern.trim();
+                assert_eq!(
+                    normalize(inner),
+                    inner,
+                    "pattern {pattern:?} is not normalised"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_reason_has_a_distinct_name() {
+        let mut names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Reason::ALL.len());
+        assert!(names
+            .iter()
+            .all(|n| n.bytes().all(|b| b.is_ascii_lowercase())));
+        assert_eq!(Reason::MesgTooBig.to_string(), "mesgtoobig");
+        assert_eq!(
+            serde_json::to_string(&Reason::UserUnknown).ok().as_deref(),
+            Some("\"userunknown\"")
+        );
+    }
+
+    #[test]
+    fn hard_reasons() {
+        let hard: Vec<Reason> = Reason::ALL.into_iter().filter(|r| r.is_hard()).collect();
+        assert_eq!(
+            hard,
+            [
+                Reason::UserUnknown,
+                Reason::HostUnknown,
+                Reason::HasMoved,
+                Reason::NotAccept
+            ]
+        );
+    }
+
+    // --- status codes ----------------------------------------------------------------------
+
+    #[test]
+    fn finds_status_codes() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("5.1.1", Some("5.1.1")),
+            ("5.0.0 (permanent failure)", Some("5.0.0")),
+            ("smtp; 550 5.1.1 <x@y>: User unknown", Some("5.1.1")),
+            ("smtp; 550-5.7.26 This mail", Some("5.7.26")),
+            (
+                "smtp; 550 5.1.10 RESOLVER.ADR.RecipientNotFound",
+                Some("5.1.10"),
+            ),
+            ("SMTP; 550 5.7.606 Access denied", Some("5.7.606")),
+            (
+                "Sorry, no mailbox here by that name. (#5.1.1)",
+                Some("5.1.1"),
+            ),
+            // the code after a reply code wins over an earlier lone one
+            (
+                "smtp; 5.1.0 - Unknown address error 550-'5.2.2 <x>... Mailbox Full'",
+                Some("5.2.2"),
+            ),
+            (
+                "smtp; 554 4.4.7 Message expired <421 4.4.2 Connection timed out>",
+                Some("4.4.7"),
+            ),
+            // IPv4 addresses, versions and Yahoo's trailing ids are not codes
+            ("blocked [192.0.2.4] and 10.5.1.1", None),
+            ("deferred - 4.16.55.1; see", None),
+            ("Exim 4.96", None),
+            (
+                "smtp; 552 1 Requested mail action aborted, mailbox not found",
+                None,
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(find_status_code(input), *want, "{input}");
+        }
+    }
+
+    #[test]
+    fn finds_reply_codes() {
+        assert_eq!(find_reply_code("smtp; 550 5.1.1 x"), Some("550"));
+        assert_eq!(find_reply_code("smtp;550-5.1.1 x"), Some("550"));
+        assert_eq!(find_reply_code("SMTP; 552 1 Requested"), Some("552"));
+        assert_eq!(find_reply_code("host [192.0.2.250] said"), None);
+        assert_eq!(find_reply_code("unable to deliver in 840 minutes"), None);
+        assert_eq!(find_reply_code("id=20025-09 - SPAM"), None);
+        assert_eq!(find_reply_code("OFR_416 [416]"), None);
+    }
+
+    #[test]
+    fn status_extracted_from_diagnostic_when_missing_or_generic() {
+        let diag = "smtp; 550 5.1.1 <x@example.com>: Recipient address rejected";
+        for status in [None, Some("5.0.0"), Some("4.0.0")] {
+            let c = classify(Some("Transient"), Some("General"), status, Some(diag));
+            assert_eq!(c.status_code, Some("5.1.1"), "{status:?}");
+            assert_eq!(c.reason, Reason::UserUnknown, "{status:?}");
+            assert_eq!(c.effective_bounce_type, Some(PERMANENT), "{status:?}");
+        }
+        // a specific status is taken as given
+        let c = classify(Some("Transient"), None, Some("5.2.2"), Some(diag));
+        assert_eq!(c.status_code, Some("5.2.2"));
+        assert_eq!(c.reason, Reason::MailboxFull);
+        // a generic status with nothing better stays
+        let c = classify(
+            Some("Transient"),
+            None,
+            Some("5.0.0"),
+            Some("smtp; 550 Rejected"),
+        );
+        assert_eq!(c.status_code, Some("5.0.0"));
+        // the status with and without text around it
+        let c = classify(None, None, Some("5.1.1 (bad destination mailbox)"), None);
+        assert_eq!(
+            (c.reason, c.status_code),
+            (Reason::UserUnknown, Some("5.1.1"))
+        );
+    }
+
+    // --- precedence ------------------------------------------------------------------------
+
+    #[test]
+    fn subtype_beats_status_and_text() {
+        let diag = "smtp; 550 5.1.1 user unknown";
+        assert_eq!(
+            reason(Some("MailboxFull"), Some("5.1.1"), diag),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            reason(Some("MessageTooLarge"), Some("5.1.1"), diag),
+            Reason::MesgTooBig
+        );
+        let c = classify(
+            Some("Permanent"),
+            Some("OnAccountSuppressionList"),
+            Some("5.1.1"),
+            Some(diag),
+        );
+        assert_eq!(c.reason, Reason::Suppressed);
+        assert_eq!(c.effective_bounce_type, Some("Permanent"));
+        assert_eq!(
+            reason(
+                Some("NoEmail"),
+                None,
+                "smtp; 550 5.7.1 blocked using spamhaus"
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(Some("CustomTimeoutExceeded"), Some("4.4.1"), ""),
+            Reason::Expired
+        );
+    }
+
+    #[test]
+    fn non_decisive_subtypes_are_fallbacks() {
+        // ContentRejected: the text says more than the subtype
+        assert_eq!(
+            reason(
+                Some("ContentRejected"),
+                Some("5.7.1"),
+                "smtp; 554 5.7.1 Spam detected"
+            ),
+            Reason::SpamDetected
+        );
+        // ... the subtype says more than a weak code
+        assert_eq!(
+            reason(
+                Some("ContentRejected"),
+                Some("5.7.1"),
+                "smtp; 554 5.7.1 Rejected"
+            ),
+            Reason::ContentError
+        );
+        assert_eq!(
+            reason(
+                Some("AttachmentRejected"),
+                Some("5.7.0"),
+                "smtp; 552 5.7.0 Rejected"
+            ),
+            Reason::SecurityError
+        );
+        // ... but not more than a firm one
+        assert_eq!(
+            reason(
+                Some("ContentRejected"),
+                Some("5.3.4"),
+                "smtp; 552 5.3.4 Rejected"
+            ),
+            Reason::MesgTooBig
+        );
+        // General / Undetermined say nothing
+        assert_eq!(
+            reason(Some("General"), Some("5.1.1"), "smtp; 550 5.1.1 Rejected"),
+            Reason::UserUnknown
+        );
+    }
+
+    #[test]
+    fn firm_status_beats_text() {
+        // 5.2.2 is mailboxfull whatever the words
+        assert_eq!(
+            reason(None, Some("5.2.2"), "smtp; 552 5.2.2 <x>... user unknown"),
+            Reason::MailboxFull
+        );
+        // a sender-side 5.1.8 stays rejected although the text says "does not exist"
+        assert_eq!(
+            reason(
+                None,
+                Some("5.1.8"),
+                "smtp; 553 5.1.8 <a@b>... Domain of sender address a@b does not exist"
+            ),
+            Reason::Rejected
+        );
+        // 5.7.26 stays authfailure although the text says "blocked"
+        assert_eq!(
+            reason(
+                None,
+                Some("5.7.26"),
+                "smtp; 550-5.7.26 This mail has been blocked"
+            ),
+            Reason::AuthFailure
+        );
+    }
+
+    #[test]
+    fn firm_hard_status_yields_to_a_soft_cause() {
+        assert_eq!(
+            reason(
+                None,
+                Some("5.1.1"),
+                "smtp; 550 5.1.1 <x@example.com> - 203.0.113.2 has sent to too many recipients this hour. IB607"
+            ),
+            Reason::Speeding
+        );
+        assert_eq!(
+            reason(
+                None,
+                Some("5.1.1"),
+                "smtp; 550 5.7.1 IP address blacklisted by recipient"
+            ),
+            Reason::Blocked
+        );
+        // ... but not to another hard one, nor when the text agrees
+        assert_eq!(
+            reason(None, Some("5.1.1"), "smtp; 550 5.1.1 Unrouteable address"),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(None, Some("5.1.1"), "smtp; 550 5.1.1 Rejected"),
+            Reason::UserUnknown
+        );
+    }
+
+    #[test]
+    fn weak_status_is_refined_by_text() {
+        // 5.7.1: securityerror by default, refined to what the text says
+        let cases = [
+            ("smtp; 550 5.7.1 Access denied", Reason::SecurityError),
+            (
+                "smtp; 550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus",
+                Reason::Blocked,
+            ),
+            ("smtp; 554 5.7.1 Message blocked due to spam content", Reason::SpamDetected),
+            ("smtp; 554 5.7.1 [CS01] Message rejected due to local policy", Reason::PolicyViolation),
+            ("smtp; 554 5.7.1 <x@y>: Relay access denied", Reason::NoRelaying),
+            ("smtp; 550 5.7.1 <x@y>: Recipient address rejected: User unknown", Reason::UserUnknown),
+            ("smtp; 550 5.7.1 Email rejected per DMARC policy for example.org", Reason::AuthFailure),
+        ];
+        for (diag, want) in cases {
+            assert_eq!(reason(None, Some("5.7.1"), diag), want, "{diag}");
+            // the same without a status field: the code comes from the text
+            assert_eq!(reason(None, None, diag), want, "{diag}");
+        }
+        // 5.2.1: suspend by default; Gmail uses it for rate limits and disabled accounts
+        assert_eq!(
+            reason(None, Some("5.2.1"), "smtp; 550 5.2.1 Rejected"),
+            Reason::Suspend
+        );
+        assert_eq!(
+            reason(None, Some("5.2.1"), "smtp; 550 5.2.1 <x@y>... User Unknown"),
+            Reason::UserUnknown
+        );
+    }
+
+    #[test]
+    fn examples_from_the_issue() {
+        let cases = [
+            ("smtp; 550 5.5.3 RESOLVER.ADR.RecipLimit", Reason::TooManyConn),
+            ("smtp; 550 5.7.1 Blocked by Proofpoint", Reason::Blocked),
+            ("smtp; 552 5.2.2 Mailbox quota exceeded", Reason::MailboxFull),
+            ("smtp; 550 This message has been rejected because it has an illegal attachment", Reason::PolicyViolation),
+            ("smtp; 554 Service unavailable", Reason::Blocked),
+            ("smtp; 552 The recipient ran out of space", Reason::MailboxFull),
+            ("smtp; 550 Message rejected by recipient's policy", Reason::PolicyViolation),
+            ("Deferred: Connection timed out with mx.example.org.", Reason::Expired),
+            ("SMTP; 550-5.7.1 [192.0.2.222 13] Messages with multiple addresses in From:", Reason::NotCompliantRfc),
+            ("SMTP; 550-5.7.1 Unauthenticated email from example.com is not accepted due to domain's", Reason::AuthFailure),
+            ("SMTP; 552-5.7.0 This message was blocked because its content presents a potential", Reason::PolicyViolation),
+            ("smtp; 550-5.7.26 This mail is unauthenticated, which poses a security risk", Reason::AuthFailure),
+        ];
+        for (diag, want) in cases {
+            assert_eq!(reason(None, None, diag), want, "{diag}");
+        }
+    }
+
+    #[test]
+    fn auto_replies_are_vacation() {
+        let c = classify(
+            Some("Transient"),
+            Some("General"),
+            None,
+            Some("I am out of the office until Monday, with limited access to email."),
+        );
+        assert_eq!(
+            (c.reason, c.effective_bounce_type),
+            (Reason::Vacation, Some("Transient"))
+        );
+    }
+
+    #[test]
+    fn text_alone_and_nothing_at_all() {
+        assert_eq!(
+            reason(None, None, "smtp; 550 No such user here"),
+            Reason::UserUnknown
+        );
+        assert_eq!(reason(None, None, "smtp; 550 Rejected"), Reason::Undefined);
+        assert_eq!(reason(None, None, ""), Reason::Undefined);
+        let c = classify(Some("Undetermined"), Some("Undetermined"), None, None);
+        assert_eq!(c.reason, Reason::Undefined);
+        assert_eq!(c.effective_bounce_type, Some("Undetermined"));
+        assert_eq!(c.status_code, None);
+        let c = classify(None, None, None, None);
+        assert_eq!(
+            (c.reason, c.effective_bounce_type),
+            (Reason::Undefined, None)
+        );
+    }
+
+    // --- effective bounce type -------------------------------------------------------------
+
+    #[test]
+    fn hard_reasons_make_the_bounce_permanent() {
+        let c = classify(
+            Some("Transient"),
+            Some("General"),
+            Some("5.1.1"),
+            Some("smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"),
+        );
+        assert_eq!(c.reason, Reason::UserUnknown);
+        assert_eq!(c.effective_bounce_type, Some("Permanent"));
+        let c = classify(
+            None,
+            None,
+            Some("5.4.4"),
+            Some("smtp; 550 5.4.4 Invalid domain"),
+        );
+        assert_eq!(
+            (c.reason, c.effective_bounce_type),
+            (Reason::HostUnknown, Some(PERMANENT))
+        );
+    }
+
+    #[test]
+    fn soft_reasons_keep_ses_label() {
+        for label in ["Transient", "Undetermined", "Permanent", "SomethingNew"] {
+            let c = classify(
+                Some(label),
+                Some("General"),
+                Some("5.7.1"),
+                Some("smtp; 550 5.7.1 blocked using Spamhaus"),
+            );
+            assert_eq!(c.reason, Reason::Blocked);
+            assert_eq!(c.effective_bounce_type, Some(label));
+        }
+    }
+
+    #[test]
+    fn notaccept_is_hard_only_with_5xx() {
+        let null_mx = "DNS Error: DNS type 'mx' lookup of example.org responded with code NOERROR \
+                       The domain example.org doesn't receive email according to the administrator: \
+                       returned Null MX";
+        let c = classify(Some("Transient"), None, Some("4.0.0"), Some(null_mx));
+        assert_eq!(c.reason, Reason::NotAccept);
+        assert_eq!(c.effective_bounce_type, Some("Transient"));
+        let c = classify(Some("Transient"), None, Some("5.1.10"), Some(null_mx));
+        assert_eq!(c.reason, Reason::NotAccept);
+        assert_eq!(c.effective_bounce_type, Some(PERMANENT));
+        // a 5xx reply code is enough
+        let c = classify(
+            Some("Transient"),
+            None,
+            None,
+            Some("smtp; 556 host does not accept mail"),
+        );
+        assert_eq!(
+            (c.reason, c.effective_bounce_type),
+            (Reason::NotAccept, Some(PERMANENT))
+        );
+        let c = classify(
+            Some("Transient"),
+            None,
+            None,
+            Some("smtp; 421 host does not accept mail"),
+        );
+        assert_eq!(
+            (c.reason, c.effective_bounce_type),
+            (Reason::NotAccept, Some("Transient"))
+        );
+    }
+
+    // --- delays ----------------------------------------------------------------------------
+
+    #[test]
+    fn delays() {
+        assert_eq!(
+            classify_delay(Some("MailboxFull"), None, None),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            classify_delay(
+                Some("IPFailure"),
+                Some("4.7.0"),
+                Some("smtp; 421 4.7.0 go away")
+            ),
+            Reason::Blocked
+        );
+        assert_eq!(
+            classify_delay(Some("SpamDetected"), None, None),
+            Reason::SpamDetected
+        );
+        assert_eq!(
+            classify_delay(Some("InternalFailure"), None, None),
+            Reason::SystemError
+        );
+        assert_eq!(
+            classify_delay(Some("TransientCommunicationFailure"), None, None),
+            Reason::NetworkError
+        );
+        assert_eq!(
+            classify_delay(
+                Some("TransientCommunicationFailure"),
+                Some("4.4.7"),
+                Some("smtp; 421 4.4.2 Connection timed out")
+            ),
+            Reason::Expired
+        );
+        assert_eq!(
+            classify_delay(
+                Some("RecipientServerError"),
+                Some("4.2.2"),
+                Some("smtp; 452 4.2.2 The recipient's inbox is out of storage space.")
+            ),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            classify_delay(
+                Some("General"),
+                None,
+                Some("smtp; 421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints")
+            ),
+            Reason::BadReputation
+        );
+        assert_eq!(
+            classify_delay(Some("Undetermined"), None, None),
+            Reason::Undefined
+        );
+        assert_eq!(classify_delay(None, None, None), Reason::Undefined);
+    }
+
+    // --- text ------------------------------------------------------------------------------
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize("  Boîte\n  PLEINE\t "), "boite pleine");
+        assert_eq!(normalize("doesn’t"), "doesn't");
+        assert_eq!(normalize("ЯЩИК ПЕРЕПОЛНЕН"), "ящик переполнен");
+        assert_eq!(normalize("Empfänger"), "empfanger");
+    }
+
+    #[test]
+    fn wildcards_are_bounded() {
+        assert!(contains_pattern(
+            "this user doesn't have a yahoo.com account",
+            "this user doesn't have a * account"
+        ));
+        assert!(!contains_pattern(
+            "this user doesn't have a",
+            "this user doesn't have a * account"
+        ));
+        let far = format!("user {} does not exist", "x".repeat(MAX_GAP + 1));
+        assert!(!contains_pattern(&far, "user * does not exist"));
+        let near = format!("user {} does not exist", "é".repeat(MAX_GAP / 2 - 1));
+        assert!(contains_pattern(&near, "user * does not exist"));
+        // multi-byte text right at the window edge does not panic
+        let edge = format!("user {}", "ё".repeat(MAX_GAP));
+        assert!(!contains_pattern(&edge, "user * does not exist"));
+    }
+
+    #[test]
+    fn the_pair_filter_never_hides_a_match() {
+        for table in TABLES {
+            for (pattern, _) in *table {
+                let text = format!("smtp; 550 {} here", pattern.replace('*', "x.example"));
+                let pairs = BytePairs::of(&text);
+                assert!(
+                    pattern.split('*').all(|p| pairs.may_contain(p)),
+                    "{pattern}"
+                );
+                assert!(contains_pattern(&text, pattern), "{pattern}");
+                assert!(match_phrases(&text).is_some(), "{pattern}");
+            }
+        }
+        let pairs = BytePairs::of("user unknown");
+        assert!(!pairs.may_contain("mailbox full"));
+        assert!(pairs.may_contain("user"));
+        assert!(pairs.may_contain(""));
+    }
+
+    #[test]
+    fn multi_line_replies_match_across_line_breaks() {
+        let diag =
+            "smtp; 550-5.2.1 The user you are trying to contact is receiving mail at a rate that\n\
+                    550-5.2.1 prevents additional messages from being delivered.";
+        assert_eq!(reason(None, Some("5.2.1"), diag), Reason::Speeding);
+    }
+
+    #[test]
+    fn languages() {
+        let cases = [
+            (
+                "550 5.1.1 <x@example.de>: Benutzer unbekannt",
+                Reason::UserUnknown,
+            ),
+            ("552 Postfach voll", Reason::MailboxFull),
+            (
+                "550 Die E-Mail-Adresse existiert nicht",
+                Reason::UserUnknown,
+            ),
+            ("550 adresse inexistante", Reason::UserUnknown),
+            ("552 Boîte pleine", Reason::MailboxFull),
+            ("550 Utilisateur inconnu !", Reason::UserUnknown),
+            ("550 Usuario desconocido", Reason::UserUnknown),
+            ("552 Buzón lleno", Reason::MailboxFull),
+            ("550 Usuário desconhecido", Reason::UserUnknown),
+            ("550 Utente sconosciuto", Reason::UserUnknown),
+            ("552 Casella piena", Reason::MailboxFull),
+            ("550 Пользователь не найден", Reason::UserUnknown),
+            ("552 Почтовый ящик переполнен", Reason::MailboxFull),
+            ("550 ユーザーが見つかりません", Reason::UserUnknown),
+            ("550 用户不存在", Reason::UserUnknown),
+        ];
+        for (diag, want) in cases {
+            assert_eq!(reason(None, None, diag), want, "{diag}");
+        }
+    }
+
+    #[test]
+    fn one_allocation_at_most() {
+        // Not a proof, but the normalised copy is sized for the input up front.
+        let s = "SMTP; 550 5.1.1 User Unknown";
+        assert!(normalize(s).capacity() >= s.len());
+    }
+}
