@@ -240,3 +240,134 @@ async fn an_invalid_setting_stops_the_start_naming_the_variable() {
     let printed = format!("{}{}", output.stdout, output.stderr);
     assert!(printed.contains("LOG_FORMAT"), "{printed}");
 }
+
+/// Every address in the fixtures, for checking none is stored or printed.
+fn fixture_addresses() -> Vec<String> {
+    let mut addresses = Vec::new();
+    for (_, event) in FIXTURES {
+        for word in event.split(|c: char| !(c.is_ascii_alphanumeric() || "@.-_+".contains(c))) {
+            if word.contains('@') && word.contains('.') && !word.starts_with("sender@") {
+                addresses.push(word.to_owned());
+            }
+        }
+    }
+    addresses.sort();
+    addresses.dedup();
+    addresses
+}
+
+async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
+    use hmac::{Hmac, KeyInit, Mac};
+    let proxy = RecordingProxy::start(&moto_endpoint()).await;
+    let api = RuntimeApi::start().await;
+    let group = unique_name("/test/e2e-hashed");
+    let mut envs = vec![
+        ("AWS_ENDPOINT_URL", proxy.url()),
+        ("LOG_GROUP_NAME", group.clone()),
+    ];
+    envs.extend(key_envs.iter().map(|(k, v)| (*k, v.to_string())));
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let function = spawn_function(&api.addr(), &envs);
+    for (_, event) in FIXTURES {
+        invoke(&api, event).await.expect_response();
+    }
+    let moto = cloudwatch_client(&moto_endpoint()).await;
+    let bounces = read_stream(&moto, &group, "Bounce").await;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(b"bob@example.org");
+    let bob: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        bounces.iter().any(|(_, m)| m.contains(&format!(
+            "\"emailAddress\":\"{bob}\",\"recipientDomain\":\"example.org\""
+        ))),
+        "{bounces:?}"
+    );
+    let addresses = fixture_addresses();
+    assert!(addresses.len() > 20, "{addresses:?}");
+    for stream in [
+        "Bounce",
+        "Complaint",
+        "Delivery",
+        "Send",
+        "Reject",
+        "Open",
+        "Click",
+        "Rendering Failure",
+        "DeliveryDelay",
+        "Subscription",
+        "Unrecognized",
+    ] {
+        for (_, message) in read_stream(&moto, &group, stream).await {
+            for address in &addresses {
+                assert!(
+                    !message.contains(address.as_str()),
+                    "{address} stored in {stream}: {message}"
+                );
+            }
+        }
+    }
+    let output = function.kill().await;
+    for address in &addresses {
+        assert!(
+            !output.stdout.contains(address.as_str()) && !output.stderr.contains(address.as_str())
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_hash_key_no_recipient_address_is_stored() {
+    stores_hashed_addresses(
+        &[("ADDRESS_HASH_KEY", "correct horse battery staple")],
+        b"correct horse battery staple",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hash_key_can_come_from_an_ssm_secure_string() {
+    let ssm_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "testing", "testing", None, None, "e2e",
+        ))
+        .endpoint_url(moto_endpoint())
+        .load()
+        .await;
+    let name = format!("/ses-feedback/{}", unique_name("hash-key"));
+    aws_sdk_ssm::Client::new(&ssm_config)
+        .put_parameter()
+        .name(&name)
+        .value("from-parameter-store")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    stores_hashed_addresses(
+        &[("ADDRESS_HASH_KEY_PARAMETER", &name)],
+        b"from-parameter-store",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_hash_key_parameter_stops_the_start_naming_it() {
+    let api = RuntimeApi::start().await;
+    let proxy = RecordingProxy::start(&moto_endpoint()).await;
+    let function = spawn_function(
+        &api.addr(),
+        &[
+            ("AWS_ENDPOINT_URL", &proxy.url()),
+            ("ADDRESS_HASH_KEY_PARAMETER", "/does/not/exist"),
+        ],
+    );
+    let output = tokio::time::timeout(Duration::from_secs(60), function.wait())
+        .await
+        .expect("the process exits");
+    assert!(!output.status.success());
+    assert!(format!("{}{}", output.stdout, output.stderr).contains("ADDRESS_HASH_KEY_PARAMETER"));
+}
