@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CARGO  ?= cargo
 
-.PHONY: help demo test lint fmt tools
+.PHONY: help demo test lint fmt tools soak fuzz
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN { FS = ":.*## " } { printf "  make %-15s %s\n", $$1, $$2 }'
@@ -33,6 +33,14 @@ test: lint $(VENV)/.installed ## Run every test: unit, mocks, moto integration, 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+soak: $(VENV)/.installed ## Longer load run: LOAD_ENVIRONMENTS (8) x LOAD_INVOCATIONS (20000) x LOAD_RECIPIENTS (5) against moto
+	LOAD_ENVIRONMENTS=$${LOAD_ENVIRONMENTS:-8} LOAD_INVOCATIONS=$${LOAD_INVOCATIONS:-20000} LOAD_RECIPIENTS=$${LOAD_RECIPIENTS:-5} \
+	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(CARGO) test --locked --release --test load -- --nocapture
+
+FUZZ_CASES ?= 1500000
+fuzz: ## Long property-based fuzz run of the parser and formatter (FUZZ_CASES per property, about 10 minutes by default)
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --locked --release --test fuzz -- --nocapture
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
