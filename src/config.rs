@@ -1,6 +1,7 @@
 //! Configuration, read from the environment once when the execution environment starts.
 
 use crate::record::LogFormat;
+use crate::suppression::SuppressMode;
 
 pub const DEFAULT_LOG_GROUP: &str = "ses-feedback";
 
@@ -16,7 +17,13 @@ pub struct Config {
     pub allowed_sending_accounts: Option<Vec<String>>,
     /// `ADDRESS_HASH_KEY` or `ADDRESS_HASH_KEY_PARAMETER`: when set, addresses are written as their HMAC.
     pub address_hash_key: Option<AddressHashKey>,
+    /// `SUPPRESS`: `off` (default), `hard` or `hard-and-complaints`.
+    pub suppress: SuppressMode,
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace of the function's embedded metrics.
+    pub metrics_namespace: String,
 }
+
+pub const DEFAULT_METRICS_NAMESPACE: &str = "SesFeedbackLogger";
 
 /// Where the address hashing key comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -49,6 +56,10 @@ pub enum ConfigError {
     InvalidAccountId(String),
     #[error("set only one of ADDRESS_HASH_KEY and ADDRESS_HASH_KEY_PARAMETER")]
     TwoHashKeys,
+    #[error("SUPPRESS={0:?} is not supported: use off, hard or hard-and-complaints")]
+    InvalidSuppress(String),
+    #[error("METRICS_NAMESPACE={0:?} is not a valid CloudWatch namespace (1-255 characters, not starting with ':')")]
+    InvalidMetricsNamespace(String),
 }
 
 impl Config {
@@ -95,12 +106,25 @@ impl Config {
             (None, Some(name)) => Some(AddressHashKey::Parameter(name)),
             (None, None) => None,
         };
+        let suppress = match setting("SUPPRESS").as_deref() {
+            None | Some("off") => SuppressMode::Off,
+            Some("hard") => SuppressMode::Hard,
+            Some("hard-and-complaints") => SuppressMode::HardAndComplaints,
+            Some(other) => return Err(ConfigError::InvalidSuppress(other.to_owned())),
+        };
+        let metrics_namespace =
+            setting("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
+        if !crate::metrics::is_valid_namespace(&metrics_namespace) {
+            return Err(ConfigError::InvalidMetricsNamespace(metrics_namespace));
+        }
         Ok(Config {
             log_group,
             log_format,
             allowed_topic_arns,
             allowed_sending_accounts,
             address_hash_key,
+            suppress,
+            metrics_namespace,
         })
     }
 }
@@ -160,6 +184,8 @@ mod tests {
         assert_eq!(defaults.allowed_topic_arns, None);
         assert_eq!(defaults.allowed_sending_accounts, None);
         assert_eq!(defaults.address_hash_key, None);
+        assert_eq!(defaults.suppress, SuppressMode::Off);
+        assert_eq!(defaults.metrics_namespace, "SesFeedbackLogger");
         assert_eq!(
             config(&[("LOG_GROUP_NAME", ""), ("LOG_FORMAT", "")]),
             config(&[])
@@ -254,6 +280,32 @@ mod tests {
             ("ADDRESS_HASH_KEY_PARAMETER", "/p"),
         ]);
         assert_eq!(both.unwrap_err(), ConfigError::TwoHashKeys);
+    }
+
+    #[test]
+    fn reads_suppression_and_the_metrics_namespace() {
+        assert_eq!(
+            config(&[("SUPPRESS", "hard")]).unwrap().suppress,
+            SuppressMode::Hard
+        );
+        let both = config(&[
+            ("SUPPRESS", "hard-and-complaints"),
+            ("METRICS_NAMESPACE", "Mail/SES Feedback"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (both.suppress, both.metrics_namespace.as_str()),
+            (SuppressMode::HardAndComplaints, "Mail/SES Feedback")
+        );
+        let error = config(&[("SUPPRESS", "yes")]).unwrap_err();
+        assert!(error.to_string().starts_with("SUPPRESS="), "{error}");
+        for bad in [":leading", "quote\"", "AWS/SES", "   ", &"n".repeat(256)] {
+            let error = config(&[("METRICS_NAMESPACE", bad)]).unwrap_err();
+            assert!(
+                error.to_string().starts_with("METRICS_NAMESPACE="),
+                "{error}"
+            );
+        }
     }
 
     #[test]

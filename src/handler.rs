@@ -10,12 +10,16 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
+use crate::metrics::Metrics;
 use crate::recent::RecentMap;
 use crate::record::{
-    feedback_entries, unrecognized_entry, Formatting, LogEntry, SnsContext, UNRECOGNIZED_STREAM,
+    feedback_records, unrecognized_entry, Formatting, LogEntry, SnsContext, UNRECOGNIZED_STREAM,
 };
-use crate::ses::{parse_message, ParsedMessage};
+use crate::ses::{parse_message, EventType, ParsedMessage};
 use crate::sink::{LogSink, WriteError};
+use crate::suppression::{
+    suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
+};
 
 /// How long all CloudWatch writes of one invocation may take together. Lambda's timeout (template.yaml) is
 /// above it, so an outage fails the invocation cleanly and Lambda retries, then dead-letters it.
@@ -24,10 +28,14 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(25);
 /// SNS MessageIds remembered per execution environment, so a redelivery or a retry is not written twice.
 pub const REMEMBERED_MESSAGES: usize = 10_000;
 
-pub struct Handler<S> {
+pub struct Handler<S, P = NoSuppression> {
     sink: S,
     formatting: Formatting,
     access: AccessPolicy,
+    suppressor: P,
+    suppress_mode: SuppressMode,
+    /// Where to print embedded metrics; none when unset (tests).
+    metrics_namespace: Option<String>,
     write_deadline: Duration,
     /// SNS MessageIds whose events this environment has stored (or that needed no storing).
     stored_messages: Mutex<RecentMap<String, ()>>,
@@ -69,6 +77,51 @@ pub struct Summary {
     pub duplicates: usize,
     /// Records refused by ALLOWED_TOPIC_ARNS or ALLOWED_SENDING_ACCOUNTS.
     pub refused: usize,
+    /// Addresses added to the SES suppression list (SUPPRESS), and attempts that failed.
+    pub suppressed: usize,
+    pub suppression_failures: usize,
+}
+
+/// The response's counts and the metrics, kept together so every count lands in both.
+struct Tally {
+    summary: Summary,
+    metrics: Metrics,
+}
+
+impl Tally {
+    fn duplicate(&mut self) {
+        self.summary.duplicates += 1;
+        self.metrics.count_duplicate();
+    }
+
+    fn refused(&mut self) {
+        self.summary.refused += 1;
+        self.metrics.count_refused();
+    }
+
+    fn setup_message(&mut self) {
+        self.summary.setup_messages += 1;
+        self.metrics.count_setup_message();
+    }
+
+    fn unrecognized(&mut self) {
+        self.summary.unrecognized += 1;
+        self.metrics.count_unrecognized();
+    }
+
+    fn written(&mut self, stream: &'static str, events: usize) {
+        self.summary.written.insert(stream, events);
+        self.metrics.count_events(stream, events);
+    }
+
+    fn suppression(&mut self, made: bool) {
+        if made {
+            self.summary.suppressed += 1;
+        } else {
+            self.summary.suppression_failures += 1;
+        }
+        self.metrics.count_suppression(made);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,9 +166,36 @@ impl<S: LogSink> Handler<S> {
             sink,
             formatting: formatting.into(),
             access: AccessPolicy::default(),
+            suppressor: NoSuppression,
+            suppress_mode: SuppressMode::Off,
+            metrics_namespace: None,
             write_deadline: WRITE_DEADLINE,
             stored_messages: Mutex::new(RecentMap::new(REMEMBERED_MESSAGES)),
         }
+    }
+
+    /// Adds stored addresses that `mode` selects to the suppression list through `suppressor`.
+    pub fn with_suppression<P: Suppressor>(
+        self,
+        suppressor: P,
+        mode: SuppressMode,
+    ) -> Handler<S, P> {
+        Handler {
+            sink: self.sink,
+            formatting: self.formatting,
+            access: self.access,
+            suppressor,
+            suppress_mode: mode,
+            metrics_namespace: self.metrics_namespace,
+            write_deadline: self.write_deadline,
+            stored_messages: self.stored_messages,
+        }
+    }
+}
+
+impl<S: LogSink, P: Suppressor> Handler<S, P> {
+    pub fn suppressor(&self) -> &P {
+        &self.suppressor
     }
 
     pub fn with_access_policy(mut self, access: AccessPolicy) -> Self {
@@ -132,8 +212,40 @@ impl<S: LogSink> Handler<S> {
         &self.sink
     }
 
+    /// Prints this invocation's metrics as CloudWatch embedded metric format lines to stdout, under
+    /// `namespace` (not through tracing, whose JSON would hide them from CloudWatch's extraction).
+    pub fn with_metrics(mut self, namespace: impl Into<String>) -> Self {
+        self.metrics_namespace = Some(namespace.into());
+        self
+    }
+
     /// Handles one invocation's payload (the raw JSON Lambda delivered).
     pub async fn handle(&self, payload: &str) -> Result<Summary, HandlerError> {
+        let (result, metrics) = self.handle_measured(payload).await;
+        if let Some(namespace) = &self.metrics_namespace {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| {
+                    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+                });
+            for line in metrics.emf_lines(namespace, now) {
+                println!("{line}");
+            }
+        }
+        result
+    }
+
+    /// [`Handler::handle`], returning the invocation's metrics instead of printing them.
+    pub async fn handle_measured(&self, payload: &str) -> (Result<Summary, HandlerError>, Metrics) {
+        let mut tally = Tally {
+            summary: Summary::default(),
+            metrics: Metrics::new(),
+        };
+        let result = self.handle_counted(payload, &mut tally).await;
+        (result.map(|()| tally.summary), tally.metrics)
+    }
+
+    async fn handle_counted(&self, payload: &str, tally: &mut Tally) -> Result<(), HandlerError> {
         let event: SnsEvent = serde_json::from_str(payload).map_err(|error| {
             // serde's message can quote the payload, which may hold addresses: keep only where it failed.
             HandlerError::NotAnSnsEvent(format!(
@@ -143,26 +255,29 @@ impl<S: LogSink> Handler<S> {
                 error.column()
             ))
         })?;
-        let mut summary = Summary {
-            records: event.records.len(),
-            ..Summary::default()
-        };
+        tally.summary.records = event.records.len();
         let mut streams: BTreeMap<&'static str, StreamWrite> = BTreeMap::new();
         let mut seen = HashSet::new();
         for record in &event.records {
             let message_id = record.sns.message_id.as_str();
             if !seen.insert(message_id) || self.already_stored(message_id) {
-                summary.duplicates += 1;
+                tally.duplicate();
                 info!(sns_message_id = %message_id, "already stored by this environment; skipped");
                 continue;
             }
-            self.collect(record, &mut summary, &mut streams);
+            tally.metrics.count_record();
+            self.collect(record, tally, &mut streams);
         }
         let total = streams.len();
         let mut counts = Vec::with_capacity(total);
         let mut writes = Vec::with_capacity(total);
         for (stream, write) in streams {
-            counts.push((stream, write.entries.len(), write.message_ids));
+            counts.push((
+                stream,
+                write.entries.len(),
+                write.message_ids,
+                write.suppressions,
+            ));
             writes.push(async move { (stream, self.sink.write(stream, write.entries).await) });
         }
         let results = tokio::time::timeout(self.write_deadline, join_all(writes)).await.map_err(|_| {
@@ -170,22 +285,29 @@ impl<S: LogSink> Handler<S> {
             HandlerError::WriteTimedOut(self.write_deadline)
         })?;
         let mut failures = Vec::new();
-        for ((stream, result), (_, count, message_ids)) in results.into_iter().zip(counts) {
+        let mut suppressions = Vec::new();
+        for ((stream, result), (_, count, message_ids, to_suppress)) in
+            results.into_iter().zip(counts)
+        {
             match result {
                 Ok(()) => {
-                    summary.written.insert(stream, count);
+                    tally.written(stream, count);
                     self.remember_stored(message_ids);
+                    // Only once their events are stored: a failed stream is retried, suppressions with it.
+                    suppressions.extend(to_suppress);
                 }
                 Err(error) => {
+                    tally.metrics.count_write_failure(count);
                     error!(stream, events = count, %error, "CloudWatch Logs write failed; the invocation fails so Lambda retries it");
                     failures.push((stream, error));
                 }
             }
         }
+        self.suppress(suppressions, tally).await;
         match failures.into_iter().next() {
-            None => Ok(summary),
+            None => Ok(()),
             Some((stream, source)) => {
-                let failed = total - summary.written.len();
+                let failed = total - tally.summary.written.len();
                 Err(HandlerError::WriteFailed {
                     failed,
                     total,
@@ -193,6 +315,30 @@ impl<S: LogSink> Handler<S> {
                     source,
                 })
             }
+        }
+    }
+
+    /// Suppression is a side effect: a failure is logged and counted, and never fails the invocation
+    /// (the log events are stored already).
+    async fn suppress(&self, addresses: Vec<(String, SuppressionReason)>, tally: &mut Tally) {
+        let attempts = addresses
+            .iter()
+            .map(|(address, reason)| self.suppressor.suppress(address, *reason));
+        for result in join_all(attempts).await {
+            match result {
+                Ok(()) => tally.suppression(true),
+                Err(error) => {
+                    tally.suppression(false);
+                    // The SDK's message names the operation and the error, never the address.
+                    warn!(%error, "could not add an address to the SES suppression list");
+                }
+            }
+        }
+        if tally.summary.suppressed > 0 {
+            info!(
+                suppressed = tally.summary.suppressed,
+                "added addresses to the SES account-level suppression list"
+            );
         }
     }
 
@@ -213,12 +359,12 @@ impl<S: LogSink> Handler<S> {
     fn collect<'e>(
         &self,
         record: &'e SnsRecord,
-        summary: &mut Summary,
+        tally: &mut Tally,
         streams: &mut BTreeMap<&'static str, StreamWrite<'e>>,
     ) {
         let sns = &record.sns;
         if !self.access.allows_topic(&sns.topic_arn) {
-            summary.refused += 1;
+            tally.refused();
             warn!(topic_arn = %sns.topic_arn, sns_message_id = %sns.message_id, "record from a topic not in ALLOWED_TOPIC_ARNS; not stored");
             return;
         }
@@ -236,7 +382,7 @@ impl<S: LogSink> Handler<S> {
                     .as_ref()
                     .and_then(|mail| mail.sending_account_id.as_str());
                 if !self.access.allows_account(account) {
-                    summary.refused += 1;
+                    tally.refused();
                     warn!(
                         topic_arn = %sns.topic_arn,
                         sending_account = account.unwrap_or("(none)"),
@@ -245,7 +391,43 @@ impl<S: LogSink> Handler<S> {
                     );
                     return;
                 }
-                let entries = feedback_entries(&feedback, &context, &self.formatting);
+                let records = feedback_records(&feedback, &context, &self.formatting);
+                let sub_type = feedback
+                    .details()
+                    .and_then(|details| match feedback.event_type {
+                        EventType::Complaint => details.complaint_sub_type.as_str(),
+                        _ => details.bounce_sub_type.as_str(),
+                    });
+                let mut suppressions = Vec::new();
+                let mut entries = Vec::with_capacity(records.len());
+                for record in records {
+                    match feedback.event_type {
+                        EventType::Bounce => tally.metrics.count_bounce(
+                            record.effective_bounce_type,
+                            record.reason.map_or("undefined", |reason| reason.as_str()),
+                        ),
+                        EventType::Complaint => tally.metrics.count_complaint(
+                            feedback
+                                .details()
+                                .and_then(|d| d.complaint_feedback_type.as_str()),
+                        ),
+                        EventType::DeliveryDelay => tally
+                            .metrics
+                            .count_delay(feedback.details().and_then(|d| d.delay_type.as_str())),
+                        _ => {}
+                    }
+                    let reason = suppression_reason(
+                        self.suppress_mode,
+                        feedback.event_type,
+                        record.effective_bounce_type,
+                        sub_type,
+                        record.address,
+                    );
+                    if let Some(reason) = reason {
+                        suppressions.push((record.address.to_owned(), reason));
+                    }
+                    entries.push(record.entry);
+                }
                 let stream = feedback.event_type.name();
                 info!(
                     notification_type = stream,
@@ -254,17 +436,16 @@ impl<S: LogSink> Handler<S> {
                     stream,
                     "SES feedback"
                 );
-                streams
-                    .entry(stream)
-                    .or_default()
-                    .add(&sns.message_id, entries);
+                let write = streams.entry(stream).or_default();
+                write.add(&sns.message_id, entries);
+                write.suppressions.extend(suppressions);
             }
             ParsedMessage::Setup(setup) => {
-                summary.setup_messages += 1;
+                tally.setup_message();
                 info!(sns_message_id = %sns.message_id, topic_arn = %sns.topic_arn, "{}; nothing to store", setup.describe());
             }
             ParsedMessage::Unrecognized(reason) => {
-                summary.unrecognized += 1;
+                tally.unrecognized();
                 // The reason's text can quote the message, so the function's own log gets its kind only.
                 warn!(
                     sns_message_id = %sns.message_id,
@@ -287,6 +468,8 @@ impl<S: LogSink> Handler<S> {
 struct StreamWrite<'e> {
     entries: Vec<LogEntry>,
     message_ids: Vec<&'e str>,
+    /// Addresses to suppress once the entries are stored.
+    suppressions: Vec<(String, SuppressionReason)>,
 }
 
 impl<'e> StreamWrite<'e> {

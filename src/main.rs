@@ -6,6 +6,7 @@ use ses_feedback_logger::config::{AddressHashKey, Config};
 use ses_feedback_logger::handler::{AccessPolicy, Handler};
 use ses_feedback_logger::privacy::AddressHasher;
 use ses_feedback_logger::record::Formatting;
+use ses_feedback_logger::suppression::SesSuppressor;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -43,7 +44,12 @@ async fn main() -> Result<(), Error> {
         allowed_topic_arns: config.allowed_topic_arns,
         allowed_sending_accounts: config.allowed_sending_accounts,
     };
-    let handler = &Handler::new(sink, formatting).with_access_policy(access);
+    // With SUPPRESS=off nothing is selected, so this client is never called.
+    let suppressor = SesSuppressor::new(aws_sdk_sesv2::Client::new(&sdk_config));
+    let handler = &Handler::new(sink, formatting)
+        .with_access_policy(access)
+        .with_suppression(suppressor, config.suppress)
+        .with_metrics(config.metrics_namespace);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
         handler.handle(event.payload.get()).await
     }))

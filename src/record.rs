@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use serde_json::value::RawValue;
 
 use crate::privacy::{domain_of, AddressHasher};
-use crate::ses::{EventType, Feedback, Recipient, UnrecognizedReason};
+use crate::reason::{self, Reason};
+use crate::ses::{Details, EventType, Feedback, Recipient, Text, UnrecognizedReason};
 use crate::timestamp::{format_millis, parse_millis};
 
 /// CloudWatch counts 26 bytes per event against a 1,048,576-byte batch, so one event's message can be at
@@ -88,18 +89,68 @@ pub struct SnsContext<'a> {
     pub timestamp_ms: i64,
 }
 
+/// One recipient of a notification: its log event, and what the function reads into it.
+#[derive(Debug)]
+pub struct RecipientRecord<'f> {
+    pub entry: LogEntry,
+    /// The bare address, as SES gave it (for suppression; the log event may hold its hash instead).
+    pub address: &'f str,
+    /// Why a bounce or delay happened, for bounces and delivery delays.
+    pub reason: Option<Reason>,
+    /// `Permanent` when the reason is hard, else SES's own `bounceType`; bounces only.
+    pub effective_bounce_type: Option<&'f str>,
+}
+
 /// One log event per recipient of `feedback`.
 pub fn feedback_entries(
     feedback: &Feedback,
     sns: &SnsContext<'_>,
     formatting: &Formatting,
 ) -> Vec<LogEntry> {
+    feedback_records(feedback, sns, formatting)
+        .into_iter()
+        .map(|record| record.entry)
+        .collect()
+}
+
+/// One [`RecipientRecord`] per recipient of `feedback`.
+pub fn feedback_records<'f>(
+    feedback: &'f Feedback,
+    sns: &SnsContext<'_>,
+    formatting: &Formatting,
+) -> Vec<RecipientRecord<'f>> {
     let (timestamp_ms, timestamp) = feedback_time(feedback, sns);
+    let details = feedback.details();
+    let detail = |field: fn(&'f Details) -> &'f Text| details.and_then(|d| field(d).as_str());
     feedback
         .recipients()
         .into_iter()
         .map(|listed| {
             let address = bare_address(listed.email_address);
+            // Read from what SES wrote, before any address in it is hashed.
+            let (reason, effective_bounce_type) = match feedback.event_type {
+                EventType::Bounce => {
+                    let read = reason::classify(
+                        detail(|d| &d.bounce_type),
+                        detail(|d| &d.bounce_sub_type),
+                        listed.status,
+                        listed.diagnostic_code,
+                    );
+                    (Some(read.reason), read.effective_bounce_type)
+                }
+                EventType::DeliveryDelay => {
+                    let delay_type = detail(|d| &d.delay_type);
+                    (
+                        Some(reason::classify_delay(
+                            delay_type,
+                            listed.status,
+                            listed.diagnostic_code,
+                        )),
+                        None,
+                    )
+                }
+                _ => (None, None),
+            };
             // Pseudonymised: the address becomes its hash everywhere it appears, and the domain stays.
             let pseudonym = formatting
                 .address_hasher
@@ -119,7 +170,7 @@ pub fn feedback_entries(
                 Some((_, hashed)) => (hashed.as_str(), domain.as_deref()),
                 None => (address, None),
             };
-            match formatting.layout {
+            let entry = match formatting.layout {
                 LogFormat::Plain => LogEntry {
                     timestamp_ms,
                     message: fit(|cap| match domain {
@@ -138,10 +189,18 @@ pub fn feedback_entries(
                             recipient: &recipient,
                             address: logged_address,
                             domain,
+                            reason,
+                            effective_bounce_type,
                         };
                         feedback_json(&record, &timestamp, sns, cap)
                     }),
                 ),
+            };
+            RecipientRecord {
+                entry,
+                address,
+                reason,
+                effective_bounce_type,
             }
         })
         .collect()
@@ -214,6 +273,8 @@ struct FeedbackRecord<'a> {
     address: &'a str,
     /// The recipient's domain, written when the address is hashed.
     domain: Option<&'a str>,
+    reason: Option<Reason>,
+    effective_bounce_type: Option<&'a str>,
 }
 
 fn feedback_json(
@@ -227,6 +288,8 @@ fn feedback_json(
         recipient,
         address,
         domain,
+        reason,
+        effective_bounce_type,
     } = *record;
     let mail = feedback.notification.mail.as_ref();
     let details = feedback.details();
@@ -251,6 +314,8 @@ fn feedback_json(
             json.text("diagnosticCode", recipient.diagnostic_code);
             json.text("reportingMTA", detail(|d| &d.reporting_mta));
             json.text("remoteMtaIp", detail(|d| &d.remote_mta_ip));
+            json.text("reason", reason.map(Reason::as_str));
+            json.text("effectiveBounceType", effective_bounce_type);
         }
         EventType::Complaint => {
             json.text(
@@ -275,6 +340,7 @@ fn feedback_json(
             json.text("expirationTime", detail(|d| &d.expiration_time));
             json.text("status", recipient.status);
             json.text("diagnosticCode", recipient.diagnostic_code);
+            json.text("reason", reason.map(Reason::as_str));
         }
         EventType::Reject => json.text("rejectReason", detail(|d| &d.reason)),
         EventType::Open | EventType::Click => {

@@ -154,6 +154,19 @@ async fn the_binary_stores_every_fixture_and_prints_no_address() {
         own_log.contains("SES feedback"),
         "one info line per record: {own_log}"
     );
+    let emf: Vec<Value> = output
+        .stdout
+        .lines()
+        .filter(|line| line.contains("\"_aws\""))
+        .map(|line| serde_json::from_str(line).expect("an EMF line is a JSON object of its own"))
+        .collect();
+    assert!(emf
+        .iter()
+        .any(|doc| doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SesFeedbackLogger"));
+    assert!(
+        emf.iter().any(|doc| doc["Reason"] == "userunknown"),
+        "bounce reasons are counted"
+    );
     assert!(
         !own_log.contains("@example."),
         "an address leaked into the function's own log:\n{own_log}"

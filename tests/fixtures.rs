@@ -148,7 +148,9 @@ fn json_keys_come_in_the_documented_order() {
             "status",
             "diagnosticCode",
             "reportingMTA",
-            "remoteMtaIp"
+            "remoteMtaIp",
+            "reason",
+            "effectiveBounceType"
         ]
     );
 }
@@ -169,8 +171,16 @@ fn transient_bounce_keeps_ses_labels_and_the_real_status() {
     let (stream, events) = json_events(fixture!("bounce-transient-5xx.json"));
     assert_eq!(stream, "Bounce");
     assert_eq!(addresses(&events), ["frank@example.net"]);
-    assert_eq!(events[0]["bounceType"], "Transient");
+    assert_eq!(
+        events[0]["bounceType"], "Transient",
+        "SES's own label stays untouched"
+    );
     assert_eq!(events[0]["status"], "5.1.1");
+    assert_eq!(events[0]["reason"], "userunknown");
+    assert_eq!(
+        events[0]["effectiveBounceType"], "Permanent",
+        "the real reason: the mailbox does not exist"
+    );
     assert_eq!(
         events[0]["diagnosticCode"],
         "smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"
@@ -227,6 +237,7 @@ fn delivery_delay_logs_the_delayed_recipients() {
     assert_eq!(stream, "DeliveryDelay");
     assert_eq!(addresses(&events), ["walter@example.net"]);
     assert_eq!(events[0]["delayType"], "TransientCommunicationFailure");
+    assert_eq!(events[0]["reason"], "networkerror");
     assert_eq!(events[0]["status"], "4.4.1");
     assert_eq!(
         events[0]["diagnosticCode"],

@@ -365,3 +365,46 @@ async fn hashed_addresses_are_hmac_of_the_lowercased_address_with_the_domain_kep
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_count_what_the_invocation_did() {
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let (result, metrics) = handler
+        .handle_measured(fixture!("bounce-transient-5xx.json"))
+        .await;
+    result.unwrap();
+    let lines: Vec<serde_json::Value> = metrics
+        .emf_lines("Test", 0)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let bounces = lines
+        .iter()
+        .find(|doc| doc.get("Bounces").is_some())
+        .expect("a Bounces document");
+    assert_eq!(bounces["EffectiveBounceType"], "Permanent");
+    assert_eq!(bounces["Reason"], "userunknown");
+    assert_eq!(bounces["Bounces"], 1);
+    let events = lines
+        .iter()
+        .find(|doc| doc.get("Events").is_some())
+        .expect("an Events document");
+    assert_eq!(
+        (
+            events["NotificationType"].as_str(),
+            events["Events"].as_u64()
+        ),
+        (Some("Bounce"), Some(1))
+    );
+    let totals = lines
+        .iter()
+        .find(|doc| doc.get("Records").is_some())
+        .expect("totals");
+    assert_eq!(totals["Records"], 1);
+
+    let failing = Handler::new(RecordingSink::failing("Complaint"), LogFormat::Json);
+    let (result, metrics) = failing.handle_measured(fixture!("two-records.json")).await;
+    assert!(result.is_err());
+    let totals: serde_json::Value = serde_json::from_str(&metrics.emf_lines("Test", 0)[0]).unwrap();
+    assert_eq!(totals["WriteFailures"], 1);
+}
