@@ -6,6 +6,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
+use ses_feedback_logger::record::UNRECOGNIZED_STREAM;
+use ses_feedback_logger::ses::EventType;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
     RuntimeApi,
@@ -87,18 +89,49 @@ async fn invoke(api: &RuntimeApi, event: &str) -> support::Outcome {
         .expect("the function answered")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_binary_stores_every_fixture_and_prints_no_address() {
+/// One execution environment: the binary polling a fresh Runtime API, writing through a fresh proxy to a
+/// fresh log group, with `extra` settings.
+struct Environment {
+    proxy: RecordingProxy,
+    api: RuntimeApi,
+    group: String,
+    function: support::FunctionProcess,
+}
+
+async fn environment(extra: &[(&str, &str)]) -> Environment {
     let proxy = RecordingProxy::start(&moto_endpoint()).await;
     let api = RuntimeApi::start().await;
     let group = unique_name("/test/e2e");
-    let function = spawn_function(
-        &api.addr(),
-        &[
-            ("AWS_ENDPOINT_URL", &proxy.url()),
-            ("LOG_GROUP_NAME", &group),
-        ],
-    );
+    let endpoint = proxy.url();
+    let mut envs = vec![
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("LOG_GROUP_NAME", group.as_str()),
+    ];
+    envs.extend_from_slice(extra);
+    let function = spawn_function(&api.addr(), &envs);
+    Environment {
+        proxy,
+        api,
+        group,
+        function,
+    }
+}
+
+/// Every stream the function writes.
+fn all_streams() -> Vec<&'static str> {
+    let mut streams: Vec<&str> = EventType::ALL.iter().map(|kind| kind.name()).collect();
+    streams.push(UNRECOGNIZED_STREAM);
+    streams
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_stores_every_fixture_and_prints_no_address() {
+    let Environment {
+        proxy: _proxy,
+        api,
+        group,
+        function,
+    } = environment(&[]).await;
 
     let mut written = 0;
     for (name, event) in FIXTURES {
@@ -175,16 +208,12 @@ async fn the_binary_stores_every_fixture_and_prints_no_address() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_event_fails_its_invocation_and_the_environment_serves_the_next() {
-    let proxy = RecordingProxy::start(&moto_endpoint()).await;
-    let api = RuntimeApi::start().await;
-    let group = unique_name("/test/e2e");
-    let _function = spawn_function(
-        &api.addr(),
-        &[
-            ("AWS_ENDPOINT_URL", &proxy.url()),
-            ("LOG_GROUP_NAME", &group),
-        ],
-    );
+    let Environment {
+        proxy: _proxy,
+        api,
+        group: _group,
+        function: _function,
+    } = environment(&[]).await;
 
     let error = invoke(
         &api,
@@ -204,16 +233,12 @@ async fn a_bad_event_fails_its_invocation_and_the_environment_serves_the_next() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cloudwatch_outage_fails_the_invocation_so_lambda_retries_it() {
-    let proxy = RecordingProxy::start(&moto_endpoint()).await;
-    let api = RuntimeApi::start().await;
-    let group = unique_name("/test/e2e");
-    let _function = spawn_function(
-        &api.addr(),
-        &[
-            ("AWS_ENDPOINT_URL", &proxy.url()),
-            ("LOG_GROUP_NAME", &group),
-        ],
-    );
+    let Environment {
+        proxy,
+        api,
+        group,
+        function: _function,
+    } = environment(&[]).await;
     for _ in 0..5 {
         proxy.inject(
             "PutLogEvents",
@@ -271,16 +296,12 @@ fn fixture_addresses() -> Vec<String> {
 
 async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
     use hmac::{Hmac, KeyInit, Mac};
-    let proxy = RecordingProxy::start(&moto_endpoint()).await;
-    let api = RuntimeApi::start().await;
-    let group = unique_name("/test/e2e-hashed");
-    let mut envs = vec![
-        ("AWS_ENDPOINT_URL", proxy.url()),
-        ("LOG_GROUP_NAME", group.clone()),
-    ];
-    envs.extend(key_envs.iter().map(|(k, v)| (*k, v.to_string())));
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let function = spawn_function(&api.addr(), &envs);
+    let Environment {
+        api,
+        group,
+        function,
+        proxy: _proxy,
+    } = environment(key_envs).await;
     for (_, event) in FIXTURES {
         invoke(&api, event).await.expect_response();
     }
@@ -302,19 +323,7 @@ async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
     );
     let addresses = fixture_addresses();
     assert!(addresses.len() > 20, "{addresses:?}");
-    for stream in [
-        "Bounce",
-        "Complaint",
-        "Delivery",
-        "Send",
-        "Reject",
-        "Open",
-        "Click",
-        "Rendering Failure",
-        "DeliveryDelay",
-        "Subscription",
-        "Unrecognized",
-    ] {
+    for stream in all_streams() {
         for (_, message) in read_stream(&moto, &group, stream).await {
             for address in &addresses {
                 assert!(
