@@ -25,6 +25,7 @@ use crate::batch::prepare_batches;
 use crate::recent::RecentMap;
 use crate::record::LogEntry;
 use crate::sink::{LogSink, WriteError};
+use crate::timestamp::now_millis;
 
 /// Sequence-token corrections to accept per batch before giving up (only older endpoints send them).
 const MAX_SEQUENCE_TOKEN_RETRIES: usize = 5;
@@ -443,13 +444,6 @@ fn api_error(operation: &'static str, error: &dyn std::error::Error) -> WriteErr
         operation,
         detail: DisplayErrorContext(error).to_string(),
     }
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

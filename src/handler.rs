@@ -20,6 +20,7 @@ use crate::sink::{LogSink, WriteError};
 use crate::suppression::{
     suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
 };
+use crate::timestamp::now_millis;
 
 /// How long all CloudWatch writes of one invocation may take together. Lambda's timeout (template.yaml) is
 /// above it, so an outage fails the invocation cleanly and Lambda retries, then dead-letters it.
@@ -223,12 +224,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
     pub async fn handle(&self, payload: &str) -> Result<Summary, HandlerError> {
         let (result, metrics) = self.handle_measured(payload).await;
         if let Some(namespace) = &self.metrics_namespace {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| {
-                    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-                });
-            for line in metrics.emf_lines(namespace, now) {
+            for line in metrics.emf_lines(namespace, now_millis()) {
                 println!("{line}");
             }
         }

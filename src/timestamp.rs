@@ -99,6 +99,15 @@ pub fn format_millis(millis: i64) -> String {
     )
 }
 
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
 struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
