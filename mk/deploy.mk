@@ -7,6 +7,7 @@
 #   REGION      AWS region                (default: region from samconfig.toml, else the AWS CLI's)
 #   GUIDED=1    force `sam deploy --guided`
 #   PARAMS      parameter overrides for sam deploy, e.g. PARAMS="AlarmEmail=ops@example.com LogFormat=json"
+#               or PARAMS="Suppress=hard" (suppress addresses that really bounced hard)
 #   IDENTITY    SES identity for wire-identity (domain or address)
 #   EVENT       event file for invoke     (default: events/bounce-notification.json)
 #   SINCE       how far back logs starts  (default: 10m);  STREAMS="Bounce Complaint" to pick streams
@@ -40,7 +41,7 @@ GUIDED          ?=
 stack_output     = aws cloudformation describe-stacks $(REGION_ARG) --stack-name "$(STACK_NAME)" \
                      --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text
 
-.PHONY: build package deploy wire-identity logs invoke delete lint-template
+.PHONY: build package deploy wire-identity logs dashboard invoke delete lint-template
 
 build: $(VENV)/.installed ## Cross-build the arm64 Lambda zip (adds the Rust target; cargo-lambda and zig come from the venv)
 	@command -v rustup >/dev/null 2>&1 || { echo "build: rustup is needed to add the $(LAMBDA_TARGET) target (https://rustup.rs)" >&2; exit 1; }
@@ -81,6 +82,11 @@ logs: ## Follow the feedback log group, every event stream (SINCE=1h, STREAMS="B
 	if [ -z "$$group" ] || [ "$$group" = None ]; then group=ses-feedback; fi; \
 	echo "==> aws logs tail $$group --follow (Ctrl-C to stop)"; \
 	aws logs tail "$$group" $(REGION_ARG) --follow --since "$(SINCE)" $(if $(STREAMS),--log-stream-names $(STREAMS))
+
+dashboard: ## Print the link to the stack's CloudWatch dashboard (SES reputation, bounces by reason, function health)
+	@url=$$($(call stack_output,DashboardUrl)) || { echo "dashboard: cannot read stack $(STACK_NAME); run make deploy first (or set STACK_NAME/REGION)" >&2; exit 1; }; \
+	if [ -z "$$url" ] || [ "$$url" = None ]; then echo "dashboard: stack $(STACK_NAME) has no DashboardUrl output; deploy the current template" >&2; exit 1; fi; \
+	echo "$$url"
 
 invoke: $(VENV)/.installed ## Send EVENT (default events/bounce-notification.json) to a running `cargo lambda watch --invoke-address 127.0.0.1`
 	@test -f "$(EVENT)" || { echo "invoke: no such event file: $(EVENT)" >&2; exit 2; }

@@ -3,6 +3,8 @@
 Each test checks the deployment property it is named after. The SAM template is loaded with
 cfn-lint's YAML decoder (it understands !Ref, !Sub, !If, ...); the expansion comes from
 scripts/expand_template.py, the same offline transform scripts/check_template.sh lints.
+Where a property depends on parameter values (conditional IAM grants, parameter ARNs), the
+template is also evaluated the way CloudFormation would for those values (`_Deployment`).
 """
 
 from __future__ import annotations
@@ -36,13 +38,37 @@ OWN_STREAMS_ARN = ARN_PREFIX + "${FunctionLogGroup}:log-stream:*"
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
 TOPIC_IN_USE = {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "ExistingTopicArn"}]}
 
-# Which resources each action the function's role holds may touch.
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+# Which resources each action the function's role always holds may touch.
 ALLOWED_RESOURCES_BY_ACTION: dict[str, list[Any]] = {
     "logs:CreateLogStream": [FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN],
     "logs:PutLogEvents": [FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN],
     "logs:GetLogEvents": [FEEDBACK_STREAMS_ARN],
     "logs:CreateLogGroup": sorted(FEEDBACK_GROUP_ARNS),
     "sqs:SendMessage": [FAILURE_QUEUE_ARN],
+}
+
+# The address hashing key parameter's ARN, for a name with ("/ses/hash-key") and without ("my-key") a
+# leading slash.
+SSM_PARAMETER_ARN_PREFIX = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+HASH_KEY_PARAMETER_ARN = {
+    "Fn::If": [
+        "AddressHashKeyParameterIsPath",
+        {"Fn::Sub": SSM_PARAMETER_ARN_PREFIX + "${AddressHashKeyParameter}"},
+        {"Fn::Sub": SSM_PARAMETER_ARN_PREFIX + "/${AddressHashKeyParameter}"},
+    ]
+}
+ACCOUNT_KMS_KEYS_ARN = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"
+HASH_KEY_KMS_KEY = {
+    "Fn::If": ["HasAddressHashKeyKmsKey", {"Ref": "AddressHashKeyKmsKeyArn"}, {"Fn::Sub": ACCOUNT_KMS_KEYS_ARN}]
+}
+SSM_IN_THIS_REGION = {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+
+# Grants present only under a condition: condition -> action -> the one resource it may touch.
+CONDITIONAL_GRANTS: dict[str, dict[str, Any]] = {
+    "SuppressionOn": {"ses:PutSuppressedDestination": "*"},
+    "HasAddressHashKeyParameter": {"ssm:GetParameter": HASH_KEY_PARAMETER_ARN, "kms:Decrypt": HASH_KEY_KMS_KEY},
 }
 
 LOGS_INSIGHTS_COMMANDS = {
@@ -90,10 +116,28 @@ def _function_role(expanded: dict[str, Any]) -> dict[str, Any]:
     return role
 
 
-def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _policies(role: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """(condition, policy) per inline policy: None for an unconditional one, the condition's name for
+    `Fn::If [Condition, policy, AWS::NoValue]`."""
     for policy in role["Properties"].get("Policies", []):
-        statements = policy["PolicyDocument"]["Statement"]
-        yield from statements if isinstance(statements, list) else [statements]
+        if set(policy) == {"Fn::If"}:
+            condition, present, absent = policy["Fn::If"]
+            assert absent == NO_VALUE, f"a conditional policy must be absent otherwise: {policy}"
+            yield condition, present
+        else:
+            yield None, policy
+
+
+def _policy_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = policy["PolicyDocument"]["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The statements of the role's unconditional policies (every policy, once a `_Deployment` resolved it)."""
+    for condition, policy in _policies(role):
+        if condition is None:
+            yield from _policy_statements(policy)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -105,6 +149,109 @@ def _sub_text(value: Any) -> Any:
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         return value["Fn::Sub"]
     return value
+
+
+PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackName", "AWS::URLSuffix"}
+_ABSENT = object()
+
+
+class _Deployment:
+    """A template evaluated the way CloudFormation evaluates it for some parameter values.
+
+    Parameters (defaults, overridden by keyword), conditions, Fn::If (AWS::NoValue removes the item),
+    Fn::Equals/Not/And/Or, Fn::Select, Fn::Split and Fn::Join are evaluated and parameters are
+    substituted into Fn::Sub. References to resources and pseudo parameters stay `${Name}` text, so
+    an ARN compares equal to its Fn::Sub form in the template.
+    """
+
+    def __init__(self, tpl: dict[str, Any], **parameters: Any) -> None:
+        unknown = set(parameters) - set(tpl["Parameters"])
+        assert not unknown, f"no such parameters: {unknown}"
+        self.tpl = tpl
+        self.parameters = {name: p.get("Default") for name, p in tpl["Parameters"].items()}
+        self.parameters.update(parameters)
+        for name, p in tpl["Parameters"].items():
+            if p["Type"] == "CommaDelimitedList" and isinstance(self.parameters[name], str):
+                self.parameters[name] = self.parameters[name].split(",")
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = bool(self.resolve(self.tpl["Conditions"][name]))
+        return self._conditions[name]
+
+    def resource(self, name: str) -> Any:
+        """The resource as deployed, or None when its condition leaves it out."""
+        resource = self.tpl["Resources"][name]
+        if "Condition" in resource and not self.condition(resource["Condition"]):
+            return None
+        return self.resolve(resource)
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], self.resolve(argument[1]))
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if name in self.parameters:
+                return str(self.parameters[name])
+            return match.group(0)
+
+        return re.sub(r"\$\{([^}!][^}]*)\}", value, text)
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            items = [self.resolve(item) for item in node]
+            return [item for item in items if item is not _ABSENT]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, argument),) = node.items()
+            if key == "Ref":
+                if argument == "AWS::NoValue":
+                    return _ABSENT
+                return self.parameters[argument] if argument in self.parameters else "${" + argument + "}"
+            if key == "Fn::GetAtt":
+                return "${" + (argument if isinstance(argument, str) else ".".join(argument)) + "}"
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(condition) else when_false)
+            if key == "Condition" and isinstance(argument, str):
+                return self.condition(argument)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(item) for item in argument)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Fn::And":
+                return all(self.resolve(item) for item in argument)
+            if key == "Fn::Or":
+                return any(self.resolve(item) for item in argument)
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                delimiter, text = argument
+                return self.resolve(text).split(delimiter)
+            if key == "Fn::Join":
+                delimiter, items = argument
+                return delimiter.join(str(item) for item in self.resolve(items))
+        items = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in items.items() if value is not _ABSENT}
+
+
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping inside node, node included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -179,16 +326,24 @@ def test_function_role_holds_only_the_needed_actions_on_their_own_resources(expa
     role = _function_role(expanded)
     assert not role["Properties"].get("ManagedPolicyArns"), "managed policies grant logs:* on every group"
     seen_actions = set()
-    for statement in _statements(role):
-        assert statement["Effect"] == "Allow"
-        assert "NotAction" not in statement and "NotResource" not in statement
-        resources = [_sub_text(r) for r in _as_list(statement["Resource"])]
-        for action in _as_list(statement["Action"]):
-            assert action in ALLOWED_RESOURCES_BY_ACTION, f"unexpected action {action}"
-            seen_actions.add(action)
-            for resource in resources:
-                assert resource in ALLOWED_RESOURCES_BY_ACTION[action], f"{action} on {resource}"
+    seen_conditional: dict[str, set[str]] = {}
+    for condition, policy in _policies(role):
+        for statement in _policy_statements(policy):
+            assert statement["Effect"] == "Allow"
+            assert "NotAction" not in statement and "NotResource" not in statement
+            resources = [_sub_text(r) for r in _as_list(statement["Resource"])]
+            for action in _as_list(statement["Action"]):
+                if condition is None:
+                    assert action in ALLOWED_RESOURCES_BY_ACTION, f"unexpected action {action}"
+                    seen_actions.add(action)
+                    for resource in resources:
+                        assert resource in ALLOWED_RESOURCES_BY_ACTION[action], f"{action} on {resource}"
+                else:
+                    assert action in CONDITIONAL_GRANTS.get(condition, {}), f"unexpected {action} under {condition}"
+                    seen_conditional.setdefault(condition, set()).add(action)
+                    assert resources == [CONDITIONAL_GRANTS[condition][action]], f"{action} on {resources}"
     assert seen_actions == set(ALLOWED_RESOURCES_BY_ACTION)
+    assert seen_conditional == {condition: set(grants) for condition, grants in CONDITIONAL_GRANTS.items()}
 
 
 def test_function_may_write_only_to_the_feedback_group_streams(expanded: dict[str, Any]) -> None:
@@ -208,21 +363,424 @@ def test_function_may_write_only_to_the_feedback_group_streams(expanded: dict[st
     assert group["Properties"]["LogGroupName"] == {"Ref": "FeedbackLogGroupName"}
 
 
-def test_no_wildcard_in_function_role_except_log_stream_and_group_suffixes(expanded: dict[str, Any]) -> None:
-    role = _function_role(expanded)
-    allowed_wildcards = {FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN, ARN_PREFIX + "${FeedbackLogGroup}:*"}
-    for text in _strings(role["Properties"]["Policies"]):
-        if "*" in text:
-            assert text in allowed_wildcards, f"wildcard in the function's IAM policy: {text!r}"
+DEPLOYMENTS = {
+    # name: parameter values
+    "defaults": {},
+    "suppress hard": {"Suppress": "hard"},
+    "suppress hard and complaints": {"Suppress": "hard-and-complaints"},
+    "hash key under aws/ssm": {"AddressHashKeyParameter": "/ses/hash-key"},
+    "hash key under own key": {
+        "AddressHashKeyParameter": "ses-hash-key",
+        "AddressHashKeyKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
+    "everything on": {"Suppress": "hard-and-complaints", "AddressHashKeyParameter": "/ses/hash-key"},
+}
+
+
+def _role_name(tpl: dict[str, Any]) -> str:
+    _function_role(tpl)  # checks the role is this stack's
+    return _function(tpl)["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def _statement_by_action(role: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {action: s for s in _statements(role) for action in _as_list(s["Action"])}
+
+
+def _resolved_role(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any]:
+    """The function's role as deployed with these parameter values."""
+    return _Deployment(tpl, **parameters).resource(_role_name(tpl))
+
+
+@pytest.mark.parametrize("deployment", sorted(DEPLOYMENTS))
+def test_no_wildcard_in_function_role_except_log_suffixes_and_the_two_justified_statements(
+    expanded: dict[str, Any], deployment: str
+) -> None:
+    """Besides log-stream suffixes, a wildcard is allowed in exactly two statements, each only when its
+    parameter asks for it: ses:PutSuppressedDestination on "*" (the account-level suppression list has
+    no ARN) with Suppress on, and kms:Decrypt on this account's keys, only through SSM and only for the
+    hash key parameter, when that parameter is set without its KMS key."""
+    parameters = DEPLOYMENTS[deployment]
+    role = _resolved_role(expanded, **parameters)
+    log_suffixes = {FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN, ARN_PREFIX + "${FeedbackLogGroup}:*"}
+    suppression_on = parameters.get("Suppress", "off") != "off"
+    hash_key_parameter = parameters.get("AddressHashKeyParameter", "")
+    account_keys_expected = bool(hash_key_parameter) and not parameters.get("AddressHashKeyKmsKeyArn")
+    star_statements, key_wildcard_statements = [], []
     for statement in _statements(role):
         for action in _as_list(statement["Action"]):
             assert "*" not in action
+        for resource in _as_list(statement["Resource"]):
+            if "*" not in resource or resource in log_suffixes:
+                continue
+            if resource == "*":
+                star_statements.append(statement)
+            elif resource == ACCOUNT_KMS_KEYS_ARN:
+                key_wildcard_statements.append(statement)
+            else:
+                pytest.fail(f"wildcard in the function's IAM policy: {resource!r}")
+        for text in _strings(statement.get("Condition", {})):
+            assert "*" not in text, f"wildcard in a condition: {text!r}"
+    if suppression_on:
+        assert [s["Action"] for s in star_statements] == ["ses:PutSuppressedDestination"]
+        assert star_statements[0]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "${AWS::Region}"}}
+    else:
+        assert star_statements == []
+    if account_keys_expected:
+        assert [s["Action"] for s in key_wildcard_statements] == ["kms:Decrypt"]
+        conditions = key_wildcard_statements[0]["Condition"]["StringEquals"]
+        assert conditions["kms:ViaService"] == "ssm.${AWS::Region}.amazonaws.com"
+        assert conditions["kms:EncryptionContext:PARAMETER_ARN"] == SSM_PARAMETER_ARN_PREFIX + hash_key_parameter
+    else:
+        assert key_wildcard_statements == []
 
 
 def test_only_one_iam_role_and_no_other_iam_policy_in_the_expansion(expanded: dict[str, Any]) -> None:
     assert list(_resources_of_type(expanded, "AWS::IAM::Role")) == ["FeedbackFunctionRole"]
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User"):
         assert not _resources_of_type(expanded, kind)
+
+
+# ------------------------------------------------------------------------------------ suppression
+
+
+def test_suppress_parameter_is_off_by_default_and_reaches_the_function_as_SUPPRESS(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["Suppress"]
+    assert parameter["Type"] == "String"
+    assert parameter["AllowedValues"] == ["off", "hard", "hard-and-complaints"]
+    assert parameter["Default"] == "off"
+    assert _function(template)["Properties"]["Environment"]["Variables"]["SUPPRESS"] == {"Ref": "Suppress"}
+
+
+@pytest.mark.parametrize("value, on", [("off", False), ("hard", True), ("hard-and-complaints", True)])
+def test_suppression_on_condition_is_true_exactly_when_suppress_is_not_off(
+    template: dict[str, Any], value: str, on: bool
+) -> None:
+    assert template["Conditions"]["SuppressionOn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "Suppress"}, "off"]}]}
+    assert _Deployment(template, Suppress=value).condition("SuppressionOn") is on
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_put_suppressed_destination_is_granted_only_under_suppression_on(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    role = _function_role(tpl)
+    granting = [
+        policy
+        for policy in role["Properties"]["Policies"]
+        if "ses:PutSuppressedDestination" in json.dumps(policy)
+    ]
+    assert len(granting) == 1, "exactly one policy may grant ses:PutSuppressedDestination"
+    (policy,) = granting
+    assert list(policy) == ["Fn::If"], "the suppression grant must be conditional"
+    condition, present, absent = policy["Fn::If"]
+    assert (condition, absent) == ("SuppressionOn", NO_VALUE)
+    (statement,) = _policy_statements(present)
+    assert statement["Action"] == "ses:PutSuppressedDestination"
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+    for value, expected in (("off", 0), ("hard", 1), ("hard-and-complaints", 1)):
+        granted = [
+            s for s in _statements(_resolved_role(tpl, Suppress=value))
+            if "ses:PutSuppressedDestination" in _as_list(s["Action"])
+        ]
+        assert len(granted) == expected, f"Suppress={value}"
+    for text in _strings(_resolved_role(tpl, Suppress="off")):
+        assert not text.startswith("ses:"), f"Suppress=off still grants {text}"
+
+
+# ------------------------------------------------------------------------------------ address hashing key
+
+
+def test_address_hash_key_parameter_is_optional_and_reaches_the_function(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["AddressHashKeyParameter"]["Default"] == ""
+    assert params["AddressHashKeyKmsKeyArn"]["Default"] == ""
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["ADDRESS_HASH_KEY_PARAMETER"] == {"Ref": "AddressHashKeyParameter"}
+    assert "ADDRESS_HASH_KEY" not in env, "the key itself must not sit in the function's configuration"
+    pattern = params["AddressHashKeyParameter"]["AllowedPattern"]
+    for good in ("", "my-key", "ses.hash_key-1", "/ses/hash-key", "/a/b/c"):
+        assert re.fullmatch(pattern, good), good
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/k"
+    for bad in ("ses/hash-key", "/ses//hash-key", "/ses/", "/", "has space", arn):
+        assert not re.fullmatch(pattern, bad), bad
+
+
+@pytest.mark.parametrize("name, is_path", [("/ses/hash-key", True), ("/k", True), ("my-key", False), ("", False)])
+def test_hash_key_parameter_path_condition_tells_names_with_a_leading_slash_and_never_selects_from_nothing(
+    template: dict[str, Any], name: str, is_path: bool
+) -> None:
+    deployment = _Deployment(template, AddressHashKeyParameter=name)
+    assert deployment.condition("AddressHashKeyParameterIsPath") is is_path
+    # CloudFormation evaluates every condition on every deploy: the Fn::Select must find element 0
+    # even for the default, empty name, so the string it splits must never be empty.
+    condition = template["Conditions"]["AddressHashKeyParameterIsPath"]
+    (split,) = [node["Fn::Split"] for node in _nodes(condition) if "Fn::Split" in node]
+    assert deployment.resolve(split[1]) != ""
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_hash_key_grants_are_conditional_on_the_parameter(request: pytest.FixtureRequest, source: str) -> None:
+    tpl = request.getfixturevalue(source)
+    role = _function_role(tpl)
+    granting = [p for p in role["Properties"]["Policies"] if re.search(r'"(ssm|kms):', json.dumps(p))]
+    assert len(granting) == 1
+    assert list(granting[0]) == ["Fn::If"]
+    condition, present, absent = granting[0]["Fn::If"]
+    assert (condition, absent) == ("HasAddressHashKeyParameter", NO_VALUE)
+    assert tpl["Conditions"]["HasAddressHashKeyParameter"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AddressHashKeyParameter"}, ""]}]
+    }
+    statements = {s["Action"]: s for s in _policy_statements(present)}
+    assert set(statements) == {"ssm:GetParameter", "kms:Decrypt"}
+    assert statements["ssm:GetParameter"]["Resource"] == HASH_KEY_PARAMETER_ARN
+    assert statements["kms:Decrypt"]["Resource"] == HASH_KEY_KMS_KEY
+    assert statements["kms:Decrypt"]["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": SSM_IN_THIS_REGION,
+            "kms:EncryptionContext:PARAMETER_ARN": HASH_KEY_PARAMETER_ARN,
+        }
+    }
+    for text in _strings(_resolved_role(tpl)):
+        assert not text.startswith(("ssm:", "kms:")), f"without a hash key parameter the role still has {text}"
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+@pytest.mark.parametrize(
+    "name, arn",
+    [
+        ("/ses/hash-key", SSM_PARAMETER_ARN_PREFIX + "/ses/hash-key"),
+        ("/hash-key", SSM_PARAMETER_ARN_PREFIX + "/hash-key"),
+        ("ses-hash-key", SSM_PARAMETER_ARN_PREFIX + "/ses-hash-key"),
+    ],
+)
+def test_hash_key_grants_name_exactly_the_parameter_with_or_without_a_leading_slash(
+    request: pytest.FixtureRequest, source: str, name: str, arn: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    statements = _statement_by_action(_resolved_role(tpl, AddressHashKeyParameter=name))
+    assert statements["ssm:GetParameter"]["Resource"] == arn
+    decrypt = statements["kms:Decrypt"]
+    assert decrypt["Resource"] == ACCOUNT_KMS_KEYS_ARN
+    assert decrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": "ssm.${AWS::Region}.amazonaws.com",
+        "kms:EncryptionContext:PARAMETER_ARN": arn,
+    }
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    with_key = _statement_by_action(_resolved_role(tpl, AddressHashKeyParameter=name, AddressHashKeyKmsKeyArn=key))
+    assert with_key["kms:Decrypt"]["Resource"] == key
+    assert with_key["kms:Decrypt"]["Condition"] == decrypt["Condition"]
+
+
+# ------------------------------------------------------------------------------------ metrics namespace
+
+
+def test_metrics_namespace_parameter_reaches_the_function_and_accepts_only_valid_namespaces(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["MetricsNamespace"]
+    assert parameter["Default"] == "SesFeedbackLogger"
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+    pattern = parameter["AllowedPattern"]
+    for good in ("SesFeedbackLogger", "Mail/SES Feedback", "team.mail-ses_1#prod:eu", "x" * 255):
+        assert re.fullmatch(pattern, good), good
+    # Reserved, empty, blank, too long, and anything that would break the dashboard's JSON or SEARCH quoting.
+    for bad in ("AWS/SES", ":x", "", "   ", "x" * 256, 'a"b', "a'b", "a\\b", "a{b}", "é"):
+        assert not re.fullmatch(pattern, bad), bad
+
+
+# ------------------------------------------------------------------------------------ dashboard
+
+EMF_TOTALS = {
+    "Records", "Unrecognized", "Refused", "Duplicates", "SetupMessages", "SuppressionsMade",
+    "SuppressionFailures", "WriteFailures",
+}
+EMF_BY_DIMENSION = {
+    ("Events", "NotificationType"), ("Bounces", "EffectiveBounceType"), ("Bounces", "Reason"),
+    ("Complaints", "ComplaintFeedbackType"), ("Delays", "DelayType"),
+}
+NAMESPACE = "<MetricsNamespace>"
+SEARCH_RE = re.compile(r"""SEARCH\('\{"<MetricsNamespace>",(\w+)\} MetricName="(\w+)"', 'Sum', 300\)""")
+
+
+def _dashboard_body_text(tpl: dict[str, Any]) -> str:
+    dashboards = _resources_of_type(tpl, "AWS::CloudWatch::Dashboard")
+    assert list(dashboards) == ["FeedbackDashboard"]
+    body = dashboards["FeedbackDashboard"]["Properties"]["DashboardBody"]
+    assert list(body) == ["Fn::Sub"] and isinstance(body["Fn::Sub"], str)
+    return body["Fn::Sub"]
+
+
+def _dashboard(tpl: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard body with every ${X} replaced by "<X>", parsed."""
+    return json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", _dashboard_body_text(tpl)))
+
+
+# What CloudFormation substitutes for the body's other placeholders on a deploy.
+SAMPLE_VALUES = {
+    "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+    "AWS::StackName": "ses-feedback-logger", "FeedbackLogGroup": "ses-feedback",
+    "FailureQueue.QueueName": "ses-feedback-logger-FailureQueue-AbC123",
+    "FeedbackFunction": "ses-feedback-logger-FeedbackFunction-AbC123",
+}
+
+
+def _rendered_dashboard(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any]:
+    """The body as CloudFormation renders it for these parameter values, parsed."""
+    text = _Deployment(tpl, **parameters)._sub(_dashboard_body_text(tpl))
+    def sample(match: re.Match[str]) -> str:  # e.g. an alarm's generated name
+        return SAMPLE_VALUES.get(match.group(1), f"ses-feedback-logger-{match.group(1)}-AbC123")
+
+    text = re.sub(r"\$\{([^}]+)\}", sample, text)
+    return json.loads(text)
+
+
+def _widgets(tpl: dict[str, Any], kind: str = "metric") -> list[dict[str, Any]]:
+    return [w for w in _dashboard(tpl)["widgets"] if w["type"] == kind]
+
+
+def _metric_rows(widget: dict[str, Any]) -> list[list[Any]]:
+    return widget["properties"]["metrics"]
+
+
+def _metric_ids(widget: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(namespace, metric, dimension name, dimension value, ...) of each plain metric row."""
+    return [tuple(x for x in row if not isinstance(x, dict)) for row in _metric_rows(widget) if isinstance(row[0], str)]
+
+
+def _expressions(widget: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row[0] for row in _metric_rows(widget) if isinstance(row[0], dict) and "expression" in row[0]]
+
+
+def _widget_with(tpl: dict[str, Any], metric_id: tuple[Any, ...]) -> dict[str, Any]:
+    found = [w for w in _widgets(tpl) if any(m[: len(metric_id)] == metric_id for m in _metric_ids(w))]
+    assert len(found) == 1, f"expected one widget graphing {metric_id}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_dashboard_body_is_valid_json_whose_placeholders_all_resolve(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    text = _dashboard_body_text(tpl)
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", text))
+    assert placeholders, "the body should name this stack's resources"
+    for name in placeholders:
+        resource = name.split(".")[0]
+        assert name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or resource in tpl["Resources"], name
+    assert "MetricsNamespace" in placeholders and "SesFeedbackLogger" not in text, "graph the configured namespace"
+    for namespace in ("SesFeedbackLogger", "Mail/SES Feedback #2"):
+        body = _rendered_dashboard(tpl, MetricsNamespace=namespace)
+        rows = [row for w in body["widgets"] if w["type"] == "metric" for row in w["properties"]["metrics"]]
+        assert [namespace, "Records", {"label": "SNS records"}] in rows
+        expressions = [str(row[0].get("expression")) for row in rows if isinstance(row[0], dict)]
+        assert any(f'{{"{namespace}",Reason}}' in expression for expression in expressions)
+    dashboard = _dashboard(tpl)
+    assert [w["type"] for w in dashboard["widgets"]].count("metric") >= 10
+    for widget in dashboard["widgets"]:
+        assert {"type", "x", "y", "width", "height", "properties"} <= set(widget)
+        assert 0 <= widget["x"] and widget["x"] + widget["width"] <= 24, widget["properties"].get("title")
+        if widget["type"] == "metric":
+            assert widget["properties"]["region"] == "<AWS::Region>"
+            assert widget["properties"]["title"]
+
+
+def test_dashboard_widgets_do_not_overlap(template: dict[str, Any]) -> None:
+    cells: dict[tuple[int, int], str] = {}
+    for widget in _dashboard(template)["widgets"]:
+        title = widget["properties"].get("title", widget["type"])
+        for x in range(widget["x"], widget["x"] + widget["width"]):
+            for y in range(widget["y"], widget["y"] + widget["height"]):
+                assert (x, y) not in cells, f"{title} overlaps {cells[(x, y)]}"
+                cells[(x, y)] = title
+
+
+@pytest.mark.parametrize(
+    "metric, lines",
+    [("Reputation.BounceRate", {2, 5, 10}), ("Reputation.ComplaintRate", {0.1, 0.5})],
+)
+def test_dashboard_shows_ses_reputation_in_percent_with_its_review_lines(
+    template: dict[str, Any], metric: str, lines: set[float]
+) -> None:
+    widget = _widget_with(template, ("AWS/SES", metric))
+    (row,) = [r for r in _metric_rows(widget) if r[:2] == ["AWS/SES", metric]]
+    raw = row[-1]
+    assert raw["stat"] == "Maximum" and raw["visible"] is False
+    (percent,) = _expressions(widget)
+    assert percent["expression"] == f"100 * {raw['id']}", "the lines are percent: graph the rate in percent too"
+    annotations = widget["properties"]["annotations"]["horizontal"]
+    assert {a["value"] for a in annotations} == lines
+    assert all(a["label"] for a in annotations)
+
+
+def test_dashboard_bounce_rate_lines_match_the_alarm(template: dict[str, Any]) -> None:
+    widget = _widget_with(template, ("AWS/SES", "Reputation.BounceRate"))
+    values = {a["value"] for a in widget["properties"]["annotations"]["horizontal"]}
+    threshold = float(template["Resources"]["SesBounceRateAlarm"]["Properties"]["Threshold"])
+    assert threshold * 100 in values
+
+
+def test_dashboard_graphs_the_failure_queue_depth(template: dict[str, Any]) -> None:
+    widget = _widget_with(template, ("AWS/SQS", "ApproximateNumberOfMessagesVisible"))
+    depth = [m for m in _metric_ids(widget) if m[1] == "ApproximateNumberOfMessagesVisible"]
+    assert depth == [("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "<FailureQueue.QueueName>")]
+    (row,) = [r for r in _metric_rows(widget) if r[1] == "ApproximateNumberOfMessagesVisible"]
+    assert row[-1]["stat"] == "Maximum"
+
+
+def test_dashboard_graphs_every_embedded_metric_of_the_function(template: dict[str, Any]) -> None:
+    plain: set[tuple[Any, ...]] = set()
+    searched: set[tuple[str, str]] = set()
+    for widget in _widgets(template):
+        plain.update(m for m in _metric_ids(widget) if m[0] == NAMESPACE)
+        for expression in _expressions(widget):
+            searched.update((metric, dimension) for dimension, metric in SEARCH_RE.findall(expression["expression"]))
+    assert EMF_TOTALS <= {m[1] for m in plain if len(m) == 2}
+    by_dimension = searched | {(m[1], m[2]) for m in plain if len(m) == 4}
+    assert EMF_BY_DIMENSION <= by_dimension
+    effective = {m[3] for m in plain if len(m) == 4 and m[1:3] == ("Bounces", "EffectiveBounceType")}
+    assert effective == {"Permanent", "Transient", "Undetermined", "Other", "None"}
+
+
+def test_dashboard_shows_top_bounce_reasons_with_a_search_so_new_reasons_appear(template: dict[str, Any]) -> None:
+    reason_expressions = [
+        e["expression"]
+        for w in _widgets(template)
+        for e in _expressions(w)
+        if ("Reason", "Bounces") in SEARCH_RE.findall(e["expression"])
+    ]
+    assert reason_expressions == [
+        "SORT(SEARCH('{\"<MetricsNamespace>\",Reason} MetricName=\"Bounces\"', 'Sum', 300), SUM, DESC, 10)"
+    ]
+
+
+def test_dashboard_graphs_function_errors_and_duration_against_its_timeout(template: dict[str, Any]) -> None:
+    errors = _widget_with(template, ("AWS/Lambda", "Errors"))
+    assert ("AWS/Lambda", "Errors", "FunctionName", "<FeedbackFunction>") in _metric_ids(errors)
+    duration = _widget_with(template, ("AWS/Lambda", "Duration"))
+    assert {m[2:] for m in _metric_ids(duration)} == {("FunctionName", "<FeedbackFunction>")}
+    timeout_ms = _function(template)["Properties"]["Timeout"] * 1000
+    assert timeout_ms in {a["value"] for a in duration["properties"]["annotations"]["horizontal"]}
+
+
+def test_dashboard_alarm_widget_shows_every_alarm_of_the_stack(template: dict[str, Any]) -> None:
+    (widget,) = _widgets(template, "alarm")
+    shown = {arn.rsplit(":alarm:", 1)[1] for arn in widget["properties"]["alarms"]}
+    assert shown == {f"<{name}>" for name in _resources_of_type(template, "AWS::CloudWatch::Alarm")}
+    for arn in widget["properties"]["alarms"]:
+        assert arn.startswith("arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:")
+
+
+def test_dashboard_url_output_opens_the_dashboard_in_the_stack_region(template: dict[str, Any]) -> None:
+    url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert url.startswith("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#")
+    assert url.endswith("#dashboards/dashboard/${FeedbackDashboard}")
+    # Dashboard names are global to the account, so a stack of the same name in another region needs another.
+    name = template["Resources"]["FeedbackDashboard"]["Properties"]["DashboardName"]
+    assert name == {"Fn::Sub": "${AWS::StackName}-${AWS::Region}"}
 
 
 # ------------------------------------------------------------------------------------ nothing lost
@@ -399,6 +957,25 @@ QUERIES = {
     "ComplaintsByFeedbackTypeQuery": ['notificationType = "Complaint"', "by complaintFeedbackType"],
     "DiagnosticCodesQuery": ["diagnosticCode", "sort occurrences desc"],
     "AddressHistoryQuery": ["someone@example.com", "emailAddress"],
+    "SoftButReallyHardBouncesQuery": [
+        'notificationType = "Bounce" and bounceType != "Permanent" and effectiveBounceType = "Permanent"',
+        "dedup emailAddress",
+    ],
+    "TopBounceReasonsPerDomainQuery": [
+        'parse emailAddress "*@*" as user, domain',
+        "coalesce(recipientDomain, domain) as bouncedDomain",
+        "by bouncedDomain, reason, effectiveBounceType",
+        "sort bounces desc",
+    ],
+    "BounceReasonsOverTimeQuery": ['notificationType = "Bounce"', "by reason, bin(1h)"],
+}
+# The queries over what the function derives from each bounce (reason, effectiveBounceType).
+REASON_QUERIES = {
+    # resource: the derived fields it must filter or group by
+    "SoftButReallyHardBouncesQuery": {"effectiveBounceType"},
+    "TopBounceReasonsPerDomainQuery": {"reason", "effectiveBounceType"},
+    "BounceReasonsOverTimeQuery": {"reason"},
+    "RecentPermanentBouncesQuery": {"effectiveBounceType"},
 }
 
 
@@ -420,22 +997,55 @@ def test_saved_query_runs_over_the_feedback_group(template: dict[str, Any], name
     assert props["QueryString"].count('"') % 2 == 0
 
 
-def test_there_are_exactly_the_five_saved_queries(template: dict[str, Any]) -> None:
+def test_there_are_exactly_the_eight_saved_queries(template: dict[str, Any]) -> None:
     assert sorted(_resources_of_type(template, "AWS::Logs::QueryDefinition")) == sorted(QUERIES)
 
 
+LOGGED_FIELDS = {
+    "emailAddress", "notificationType", "timestamp", "messageId", "source", "feedbackId", "snsMessageId",
+    "bounceType", "bounceSubType", "action", "status", "diagnosticCode", "reportingMTA", "remoteMtaIp",
+    "reason", "effectiveBounceType", "recipientDomain",
+    "complaintFeedbackType", "complaintSubType", "userAgent", "arrivalDate", "smtpResponse",
+}
+
+
+QUERY_KEYWORDS = {"and", "or", "not", "like", "in", "asc", "desc"}
+
+
+def _field_names(expression: str) -> set[str]:
+    """The log fields an expression reads: identifiers that are not functions, aliases, keywords or literals."""
+    expression = re.sub(r'"[^"]*"', "", expression)
+    expression = re.sub(r"\bas\s+\w+", "", expression)
+    names = set()
+    for match in re.finditer(r"(?<![\w@.])[@A-Za-z_][\w.]*", expression):
+        if not expression[match.end():].lstrip().startswith("(") and match.group(0) not in QUERY_KEYWORDS:
+            names.add(match.group(0))
+    return names
+
+
 def test_saved_queries_only_use_fields_the_function_logs(template: dict[str, Any]) -> None:
-    logged = {
-        "emailAddress", "notificationType", "timestamp", "messageId", "source", "feedbackId", "snsMessageId",
-        "bounceType", "bounceSubType", "action", "status", "diagnosticCode", "reportingMTA", "remoteMtaIp",
-        "complaintFeedbackType", "complaintSubType", "userAgent", "arrivalDate", "smtpResponse",
-    }
     for name in QUERIES:
         query = template["Resources"][name]["Properties"]["QueryString"]
-        fields_line = next((c for c in _query_commands(query) if c.startswith("fields ")), None)
-        if fields_line:
-            for field in (f.strip() for f in fields_line[len("fields "):].split(",")):
-                assert field.startswith("@") or field in logged, f"{name} shows unknown field {field}"
+        parsed = set()
+        for command in _query_commands(query):
+            if command.startswith("parse "):
+                parsed |= set(re.findall(r"\bas\s+(.*)$", command)[0].replace(" ", "").split(","))
+            if command.startswith("fields "):
+                for field in _field_names(command[len("fields "):]):
+                    known = field.startswith("@") or field in LOGGED_FIELDS | parsed
+                    assert known, f"{name} shows unknown field {field}"
+
+
+@pytest.mark.parametrize("name", sorted(REASON_QUERIES))
+def test_reason_queries_filter_or_group_by_the_derived_fields(template: dict[str, Any], name: str) -> None:
+    query = template["Resources"][name]["Properties"]["QueryString"]
+    used = set()
+    for command in _query_commands(query):
+        if command.startswith("filter "):
+            used |= _field_names(command[len("filter "):])
+        if command.startswith("stats ") and " by " in command:
+            used |= _field_names(command.split(" by ", 1)[1])
+    assert REASON_QUERIES[name] <= used, f"{name} uses {sorted(used)}"
 
 
 # ------------------------------------------------------------------------------------ SES wiring
