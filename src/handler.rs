@@ -274,25 +274,31 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                 write.message_ids,
                 write.suppressions,
             ));
-            writes.push(async move { (stream, self.sink.write(stream, write.entries).await) });
+            // Each stream has the deadline to itself, so the ones that finish are remembered as stored.
+            let write =
+                tokio::time::timeout(self.write_deadline, self.sink.write(stream, write.entries));
+            writes.push(async move { (stream, write.await) });
         }
-        let results = tokio::time::timeout(self.write_deadline, join_all(writes)).await.map_err(|_| {
-            error!(deadline = ?self.write_deadline, "CloudWatch Logs write timed out; the invocation fails so Lambda retries it");
-            HandlerError::WriteTimedOut(self.write_deadline)
-        })?;
+        let results = join_all(writes).await;
+        let mut timed_out = false;
         let mut failures = Vec::new();
         let mut suppressions = Vec::new();
         for ((stream, result), (_, count, message_ids, to_suppress)) in
             results.into_iter().zip(counts)
         {
             match result {
-                Ok(()) => {
+                Err(_elapsed) => {
+                    tally.metrics.count_write_failure(count);
+                    error!(stream, events = count, deadline = ?self.write_deadline, "CloudWatch Logs write timed out; the invocation fails so Lambda retries it");
+                    timed_out = true;
+                }
+                Ok(Ok(())) => {
                     tally.written(stream, count);
                     self.remember_stored(message_ids);
                     // Only once their events are stored: a failed stream is retried, suppressions with it.
                     suppressions.extend(to_suppress);
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
                     tally.metrics.count_write_failure(count);
                     error!(stream, events = count, %error, "CloudWatch Logs write failed; the invocation fails so Lambda retries it");
                     failures.push((stream, error));
@@ -300,6 +306,9 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
             }
         }
         self.suppress(suppressions, tally).await;
+        if timed_out {
+            return Err(HandlerError::WriteTimedOut(self.write_deadline));
+        }
         match failures.into_iter().next() {
             None => Ok(()),
             Some((stream, source)) => {
@@ -341,7 +350,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
     fn already_stored(&self, message_id: &str) -> bool {
         self.stored_messages
             .lock()
-            .is_ok_and(|stored| stored.contains(&message_id.to_owned()))
+            .is_ok_and(|stored| stored.contains(message_id))
     }
 
     fn remember_stored(&self, message_ids: Vec<&str>) {

@@ -1,5 +1,6 @@
 //! A map that remembers only its most recent entries: per-environment memory that must stay bounded.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
@@ -31,7 +32,11 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         }
     }
 
-    pub fn contains(&self, key: &K) -> bool {
+    pub fn contains<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         self.entries.contains_key(key)
     }
 

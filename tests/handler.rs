@@ -408,3 +408,30 @@ async fn metrics_count_what_the_invocation_did() {
     let totals: serde_json::Value = serde_json::from_str(&metrics.emf_lines("Test", 0)[0]).unwrap();
     assert_eq!(totals["WriteFailures"], 1);
 }
+
+#[tokio::test]
+async fn a_stream_that_finished_before_another_timed_out_is_not_rewritten_on_retry() {
+    let sink = RecordingSink {
+        hang_once: std::sync::Mutex::new(Some("Complaint")),
+        ..Default::default()
+    };
+    let handler =
+        Handler::new(sink, LogFormat::Json).with_write_deadline(Duration::from_millis(100));
+    let error = handler
+        .handle(fixture!("two-records.json"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HandlerError::WriteTimedOut(_)));
+    let retry = handler
+        .handle(fixture!("two-records.json"))
+        .await
+        .expect("Lambda's retry");
+    assert_eq!(
+        retry.duplicates, 1,
+        "the Bounce record was stored before the timeout"
+    );
+    assert_eq!(
+        handler.sink().streams(),
+        BTreeMap::from([("Bounce".to_owned(), 1), ("Complaint".to_owned(), 1)])
+    );
+}

@@ -14,6 +14,8 @@ pub struct RecordingSink {
     pub failing_stream: Option<&'static str>,
     /// When set, every write waits here: only concurrent writes get through.
     pub barrier: Option<Barrier>,
+    /// The first write to this stream never finishes (a hung connection); later ones do.
+    pub hang_once: Mutex<Option<&'static str>>,
 }
 
 impl RecordingSink {
@@ -44,6 +46,13 @@ impl RecordingSink {
 
 impl LogSink for RecordingSink {
     async fn write(&self, stream: &str, entries: Vec<LogEntry>) -> Result<(), WriteError> {
+        let hang = {
+            let mut hang_once = self.hang_once.lock().unwrap();
+            (*hang_once == Some(stream)).then(|| hang_once.take())
+        };
+        if hang.is_some() {
+            std::future::pending::<()>().await;
+        }
         if let Some(barrier) = &self.barrier {
             barrier.wait().await;
         }
