@@ -295,7 +295,6 @@ fn fixture_addresses() -> Vec<String> {
 }
 
 async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
-    use hmac::{Hmac, KeyInit, Mac};
     let Environment {
         api,
         group,
@@ -307,14 +306,7 @@ async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
     }
     let moto = cloudwatch_client(&moto_endpoint()).await;
     let bounces = read_stream(&moto, &group, "Bounce").await;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
-    mac.update(b"bob@example.org");
-    let bob: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let bob = support::hmac_sha256_hex(key, "bob@example.org");
     assert!(
         bounces.iter().any(|(_, m)| m.contains(&format!(
             "\"emailAddress\":\"{bob}\",\"recipientDomain\":\"example.org\""

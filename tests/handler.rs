@@ -335,21 +335,13 @@ async fn the_redelivery_memory_is_bounded() {
 
 #[tokio::test]
 async fn hashed_addresses_are_hmac_of_the_lowercased_address_with_the_domain_kept() {
-    use hmac::{Hmac, KeyInit, Mac};
     let formatting = Formatting {
         layout: LogFormat::Json,
         address_hasher: Some(AddressHasher::new(b"k3y").unwrap()),
     };
     let handler = Handler::new(RecordingSink::default(), formatting);
     handler.handle(fixture!("bounce-event.json")).await.unwrap();
-    let mut expected = Hmac::<sha2::Sha256>::new_from_slice(b"k3y").unwrap();
-    expected.update(b"erin@example.org");
-    let expected: String = expected
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected = support::hmac_sha256_hex(b"k3y", "erin@example.org");
     let messages = handler.sink().messages("Bounce");
     let erin: serde_json::Value = serde_json::from_str(&messages[1]).unwrap();
     assert_eq!(erin["emailAddress"], expected.as_str());

@@ -21,3 +21,16 @@ pub use function::{spawn_function, FunctionOutput, FunctionProcess};
 pub use proxy::{Call, Fault, RecordingProxy};
 pub use recording_sink::RecordingSink;
 pub use runtime_api::{InitError, Outcome, RuntimeApi};
+
+/// HMAC-SHA256 of `message` under `key`, in hex: computed here, independently of the function's own code,
+/// to check the hashes it writes.
+pub fn hmac_sha256_hex(key: &[u8], message: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(message.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
