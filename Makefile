@@ -38,7 +38,7 @@ soak: $(VENV)/.installed ## Longer load run: LOAD_ENVIRONMENTS (8) x LOAD_INVOCA
 	LOAD_ENVIRONMENTS=$${LOAD_ENVIRONMENTS:-8} LOAD_INVOCATIONS=$${LOAD_INVOCATIONS:-20000} LOAD_RECIPIENTS=$${LOAD_RECIPIENTS:-5} \
 	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(CARGO) test --locked --release --test load -- --nocapture
 
-FUZZ_CASES ?= 1500000
+FUZZ_CASES ?= 2500000
 fuzz: ## Long property-based fuzz run of the parser and formatter (FUZZ_CASES per property, about 10 minutes by default)
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --locked --release --test fuzz -- --nocapture
 
