@@ -46,3 +46,4 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 include mk/deploy.mk
+include mk/bench.mk

@@ -161,16 +161,16 @@ impl Feedback {
     pub fn details(&self) -> Option<&Details> {
         let n = &self.notification;
         match self.event_type {
-            EventType::Bounce => n.bounce.as_ref(),
-            EventType::Complaint => n.complaint.as_ref(),
-            EventType::Delivery => n.delivery.as_ref(),
-            EventType::Send => n.send.as_ref(),
-            EventType::Reject => n.reject.as_ref(),
-            EventType::Open => n.open.as_ref(),
-            EventType::Click => n.click.as_ref(),
-            EventType::RenderingFailure => n.failure.as_ref(),
-            EventType::DeliveryDelay => n.delivery_delay.as_ref(),
-            EventType::Subscription => n.subscription.as_ref(),
+            EventType::Bounce => n.bounce.as_deref(),
+            EventType::Complaint => n.complaint.as_deref(),
+            EventType::Delivery => n.delivery.as_deref(),
+            EventType::Send => n.send.as_deref(),
+            EventType::Reject => n.reject.as_deref(),
+            EventType::Open => n.open.as_deref(),
+            EventType::Click => n.click.as_deref(),
+            EventType::RenderingFailure => n.failure.as_deref(),
+            EventType::DeliveryDelay => n.delivery_delay.as_deref(),
+            EventType::Subscription => n.subscription.as_deref(),
         }
     }
 
@@ -241,25 +241,25 @@ pub struct Notification {
     #[serde(default)]
     pub mail: Option<Mail>,
     #[serde(default)]
-    pub bounce: Option<Details>,
+    pub bounce: Option<Box<Details>>,
     #[serde(default)]
-    pub complaint: Option<Details>,
+    pub complaint: Option<Box<Details>>,
     #[serde(default)]
-    pub delivery: Option<Details>,
+    pub delivery: Option<Box<Details>>,
     #[serde(default)]
-    pub send: Option<Details>,
+    pub send: Option<Box<Details>>,
     #[serde(default)]
-    pub reject: Option<Details>,
+    pub reject: Option<Box<Details>>,
     #[serde(default)]
-    pub open: Option<Details>,
+    pub open: Option<Box<Details>>,
     #[serde(default)]
-    pub click: Option<Details>,
+    pub click: Option<Box<Details>>,
     #[serde(default)]
-    pub failure: Option<Details>,
+    pub failure: Option<Box<Details>>,
     #[serde(default)]
-    pub delivery_delay: Option<Details>,
+    pub delivery_delay: Option<Box<Details>>,
     #[serde(default)]
-    pub subscription: Option<Details>,
+    pub subscription: Option<Box<Details>>,
 }
 
 /// The `mail` object: the original message.

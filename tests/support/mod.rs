@@ -18,9 +18,9 @@ pub mod runtime_api;
 
 pub use cloudwatch::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 pub use function::{spawn_function, FunctionOutput, FunctionProcess};
-pub use proxy::{Call, Fault, RecordingProxy};
+pub use proxy::{Call, Fault, RecordingProxy, Timing};
 pub use recording_sink::RecordingSink;
-pub use runtime_api::{InitError, Outcome, RuntimeApi};
+pub use runtime_api::{InitError, InvocationTiming, Outcome, RuntimeApi};
 
 /// HMAC-SHA256 of `message` under `key`, in hex: computed here, independently of the function's own code,
 /// to check the hashes it writes.

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -61,9 +61,29 @@ impl Call {
     }
 }
 
+/// How long the endpoint (this proxy and moto behind it) took over one request: from the moment the proxy had
+/// the request's headers to the moment its answer was ready to send. A client's latency minus the time its
+/// requests spent here is the client's own time. Kept apart from [`Call`] so existing uses of `Call` are
+/// unaffected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// The operation, named as in [`Call::operation`].
+    pub operation: String,
+    pub received: Instant,
+    pub answered: Instant,
+}
+
+impl Timing {
+    pub fn elapsed(&self) -> Duration {
+        self.answered.saturating_duration_since(self.received)
+    }
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
+    /// One per request answered (or dropped by a fault), in the order the answers were ready.
+    timings: Vec<Timing>,
     /// Per operation, the faults still to inject, first first, each for any stream or for one.
     faults: HashMap<String, VecDeque<(Option<String>, Fault)>>,
 }
@@ -142,6 +162,12 @@ impl RecordingProxy {
             .count()
     }
 
+    /// When each request answered so far was received and answered, in the order the answers were ready
+    /// (a request still waiting for moto is not listed yet).
+    pub fn timings(&self) -> Vec<Timing> {
+        self.state().timings.clone()
+    }
+
     /// Forgets the recorded calls and any faults not yet injected.
     pub fn reset(&self) {
         *self.state() = State::default();
@@ -189,17 +215,28 @@ struct Forwarder {
 }
 
 impl Forwarder {
+    /// Answers one request and records how long that took (see [`Timing`]).
     async fn handle(self: Arc<Self>, request: Request<Incoming>) -> HandlerResult {
+        let received = Instant::now();
+        let operation = operation_name(&request);
+        let result = self.clone().answer(request).await;
+        let timing = Timing {
+            operation,
+            received,
+            answered: Instant::now(),
+        };
+        self.state
+            .lock()
+            .expect("proxy state lock")
+            .timings
+            .push(timing);
+        result
+    }
+
+    async fn answer(self: Arc<Self>, request: Request<Incoming>) -> HandlerResult {
+        let operation = operation_name(&request);
         let (parts, body) = request.into_parts();
         let body = body.collect().await?.to_bytes();
-        let operation = match parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(target) => target.rsplit('.').next().unwrap_or(target).to_owned(),
-            None => format!("{} {}", parts.method, parts.uri.path()),
-        };
 
         // Record and take the fault in one step so concurrent requests consume faults in arrival order.
         let (index, fault) = {
@@ -281,6 +318,18 @@ fn without_oldest_events(body: &Bytes, count: usize) -> Bytes {
         events.drain(..count.min(events.len()));
     }
     Bytes::from(request.to_string())
+}
+
+/// The operation a request is for: `X-Amz-Target` after the dot, else `"<METHOD> <path>"`.
+fn operation_name(request: &Request<Incoming>) -> String {
+    match request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(target) => target.rsplit('.').next().unwrap_or(target).to_owned(),
+        None => format!("{} {}", request.method(), request.uri().path()),
+    }
 }
 
 /// Removes the headers that describe one hop's connection or framing; hyper sets its own on each side.

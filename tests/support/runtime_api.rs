@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -67,6 +67,17 @@ struct Invocation {
     body: String,
 }
 
+/// When the Runtime API handed an invocation to a function process and when the process answered it: the
+/// invocation's duration as Lambda bills it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvocationTiming {
+    pub request_id: String,
+    /// When a `GET .../invocation/next` took the invocation off the queue (its response follows at once).
+    pub delivered: Instant,
+    /// When the `POST .../response` or `.../error` for it arrived (None while in flight).
+    pub answered: Option<Instant>,
+}
+
 struct Shared {
     queue_tx: mpsc::UnboundedSender<Invocation>,
     /// Pollers take turns on this lock, so each invocation goes to exactly one of them. Waiting in
@@ -76,6 +87,10 @@ struct Shared {
     in_flight: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     next_requests: AtomicUsize,
     init_errors: Mutex<Vec<InitError>>,
+    /// When each `GET .../invocation/next` arrived, in order.
+    next_request_times: Mutex<Vec<Instant>>,
+    /// Every invocation delivered, in delivery order.
+    invocation_timings: Mutex<Vec<InvocationTiming>>,
 }
 
 /// A Lambda Runtime API on 127.0.0.1, running as tasks on the test's tokio runtime.
@@ -94,6 +109,8 @@ impl RuntimeApi {
             in_flight: Mutex::default(),
             next_requests: AtomicUsize::new(0),
             init_errors: Mutex::default(),
+            next_request_times: Mutex::default(),
+            invocation_timings: Mutex::default(),
         });
         let handler_shared = shared.clone();
         let (addr, server) = serve(move |request| handle(handler_shared.clone(), request)).await;
@@ -152,6 +169,24 @@ impl RuntimeApi {
         self.shared.next_requests.load(Ordering::SeqCst)
     }
 
+    /// When each `GET .../invocation/next` arrived, in order: the first one marks the end of a process's init.
+    pub fn next_request_times(&self) -> Vec<Instant> {
+        self.shared
+            .next_request_times
+            .lock()
+            .expect("next_request_times lock")
+            .clone()
+    }
+
+    /// When each invocation was delivered and answered, in delivery order.
+    pub fn invocation_timings(&self) -> Vec<InvocationTiming> {
+        self.shared
+            .invocation_timings
+            .lock()
+            .expect("invocation_timings lock")
+            .clone()
+    }
+
     /// The init errors reported so far.
     pub fn init_errors(&self) -> Vec<InitError> {
         self.shared
@@ -169,6 +204,7 @@ impl Drop for RuntimeApi {
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> HandlerResult {
+    let arrived = Instant::now();
     let (parts, body) = request.into_parts();
     let error_type = parts
         .headers
@@ -180,6 +216,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> HandlerResul
     let invocation_path = path.strip_prefix("/2018-06-01/runtime/invocation/");
 
     if parts.method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
+        shared
+            .next_request_times
+            .lock()
+            .expect("next_request_times lock")
+            .push(Instant::now());
         shared.next_requests.fetch_add(1, Ordering::SeqCst);
         let invocation = shared
             .queue_rx
@@ -188,6 +229,15 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> HandlerResul
             .recv()
             .await
             .expect("Shared holds a sender, so the queue never closes");
+        shared
+            .invocation_timings
+            .lock()
+            .expect("invocation_timings lock")
+            .push(InvocationTiming {
+                request_id: invocation.request_id.clone(),
+                delivered: Instant::now(),
+                answered: None,
+            });
         return Ok(next_invocation_reply(invocation));
     }
     if parts.method == Method::POST && path == "/2018-06-01/runtime/init/error" {
@@ -205,6 +255,16 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> HandlerResul
             _ => None,
         };
         if let Some((request_id, outcome)) = outcome {
+            if let Some(timing) = shared
+                .invocation_timings
+                .lock()
+                .expect("invocation_timings lock")
+                .iter_mut()
+                .rev()
+                .find(|t| t.request_id == request_id && t.answered.is_none())
+            {
+                timing.answered = Some(arrived);
+            }
             let waiter = shared
                 .in_flight
                 .lock()
