@@ -60,13 +60,7 @@ fn sns_event(payload: &str) -> SnsEvent {
 }
 
 fn context(record: &SnsRecord) -> SnsContext<'_> {
-    let sns = &record.sns;
-    SnsContext {
-        message_id: &sns.message_id,
-        topic_arn: &sns.topic_arn,
-        subject: sns.subject.as_deref(),
-        timestamp_ms: sns.timestamp.timestamp_millis(),
-    }
+    SnsContext::of_record(record)
 }
 
 /// What `Handler::collect` does for one record, minus the log line: the stream and its log events.

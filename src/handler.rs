@@ -4,16 +4,20 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_lambda_events::sns::{SnsEvent, SnsRecord};
+use aws_lambda_events::sns::SnsEvent;
+use aws_lambda_events::sqs::SqsBatchResponse;
 use futures_util::future::join_all;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
+use crate::inbound::{
+    read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
+};
 use crate::metrics::Metrics;
 use crate::recent::RecentMap;
 use crate::record::{
-    feedback_records, unrecognized_entry, Formatting, LogEntry, SnsContext, UNRECOGNIZED_STREAM,
+    feedback_records, unrecognized_entry, Formatting, LogEntry, UNRECOGNIZED_STREAM,
 };
 use crate::ses::{parse_message, EventType, ParsedMessage};
 use crate::sink::{LogSink, WriteError};
@@ -90,6 +94,13 @@ struct Tally {
 }
 
 impl Tally {
+    fn new() -> Self {
+        Tally {
+            summary: Summary::default(),
+            metrics: Metrics::new(),
+        }
+    }
+
     fn duplicate(&mut self) {
         self.summary.duplicates += 1;
         self.metrics.count_duplicate();
@@ -127,9 +138,9 @@ impl Tally {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// The payload is not an SNS event; retrying cannot fix that.
-    #[error("the event is not an SNS event: {0}")]
-    NotAnSnsEvent(String),
+    /// The payload is none of the events this function serves; retrying cannot fix that.
+    #[error("{0}")]
+    UnsupportedEvent(String),
     /// At least one stream could not be written; Lambda retries the whole event.
     #[error("writing to CloudWatch Logs failed for {failed} of {total} streams; first: stream {stream:?}: {source}")]
     WriteFailed {
@@ -145,7 +156,7 @@ pub enum HandlerError {
 impl HandlerError {
     pub fn error_type(&self) -> &'static str {
         match self {
-            HandlerError::NotAnSnsEvent(_) => "InvalidEvent",
+            HandlerError::UnsupportedEvent(_) => "InvalidEvent",
             HandlerError::WriteFailed { .. } => "CloudWatchWriteFailed",
             HandlerError::WriteTimedOut(_) => "CloudWatchWriteTimedOut",
         }
@@ -220,49 +231,108 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
         self
     }
 
-    /// Handles one invocation's payload (the raw JSON Lambda delivered).
+    /// Handles an SNS event's payload (the raw JSON Lambda delivered).
     pub async fn handle(&self, payload: &str) -> Result<Summary, HandlerError> {
         let (result, metrics) = self.handle_measured(payload).await;
-        if let Some(namespace) = &self.metrics_namespace {
-            for line in metrics.emf_lines(namespace, now_millis()) {
-                println!("{line}");
-            }
-        }
+        self.print_metrics(&metrics);
         result
     }
 
     /// [`Handler::handle`], returning the invocation's metrics instead of printing them.
     pub async fn handle_measured(&self, payload: &str) -> (Result<Summary, HandlerError>, Metrics) {
-        let mut tally = Tally {
-            summary: Summary::default(),
-            metrics: Metrics::new(),
-        };
-        let result = self.handle_counted(payload, &mut tally).await;
+        match read_sns_event(payload) {
+            Ok(event) => self.sns_event(event).await,
+            Err(error) => (Err(unsupported(error)), Metrics::new()),
+        }
+    }
+
+    /// Every record must be stored, or the invocation fails and Lambda retries the event.
+    async fn sns_event(&self, event: SnsEvent) -> (Result<Summary, HandlerError>, Metrics) {
+        let mut tally = Tally::new();
+        let messages: Vec<InboundMessage> = event
+            .records
+            .into_iter()
+            .map(InboundMessage::from_sns_record)
+            .collect();
+        let result = self.store(&messages, &mut tally).await.into_result();
         (result.map(|()| tally.summary), tally.metrics)
     }
 
-    async fn handle_counted(&self, payload: &str, tally: &mut Tally) -> Result<(), HandlerError> {
-        let event: SnsEvent = serde_json::from_str(payload).map_err(|error| {
-            // serde's message can quote the payload, which may hold addresses: keep only where it failed.
-            HandlerError::NotAnSnsEvent(format!(
-                "expected {{\"Records\":[{{\"Sns\":{{…}}}}]}} ({:?} error at line {} column {})",
-                error.classify(),
-                error.line(),
-                error.column()
-            ))
-        })?;
-        tally.summary.records = event.records.len();
+    /// Handles any invocation this function serves: an SNS event (answered with a [`Summary`]) or an SQS
+    /// event (answered with the messages not stored, for Lambda to retry).
+    pub async fn invoke(&self, payload: &str) -> Result<Response, HandlerError> {
+        let (result, metrics) = self.invoke_measured(payload).await;
+        self.print_metrics(&metrics);
+        result
+    }
+
+    /// [`Handler::invoke`], returning the invocation's metrics instead of printing them.
+    pub async fn invoke_measured(
+        &self,
+        payload: &str,
+    ) -> (Result<Response, HandlerError>, Metrics) {
+        match read_invocation(payload) {
+            Ok(Invocation::Sns(event)) => {
+                let (result, metrics) = self.sns_event(event).await;
+                (result.map(Response::Sns), metrics)
+            }
+            Ok(Invocation::Sqs(event)) => {
+                let mut tally = Tally::new();
+                let now_ms = now_millis();
+                let (item_ids, messages): (Vec<_>, Vec<_>) = event
+                    .records
+                    .into_iter()
+                    .map(|message| {
+                        let id = message.message_id.clone();
+                        (id, InboundMessage::from_sqs_message(message, now_ms))
+                    })
+                    .unzip();
+                let stored = self.store(&messages, &mut tally).await;
+                let result = batch_response(&item_ids, stored);
+                if let Ok(response) = &result {
+                    info!(
+                        messages = messages.len(),
+                        not_stored = response.batch_item_failures.len(),
+                        summary = ?tally.summary,
+                        "SQS batch handled"
+                    );
+                }
+                (result.map(Response::Sqs), tally.metrics)
+            }
+            Err(error) => (Err(unsupported(error)), Metrics::new()),
+        }
+    }
+
+    /// Stores messages from anywhere (a replay, say), reporting which were not stored.
+    pub async fn store_messages(&self, messages: &[InboundMessage]) -> (Summary, Stored) {
+        let mut tally = Tally::new();
+        let stored = self.store(messages, &mut tally).await;
+        self.print_metrics(&tally.metrics);
+        (tally.summary, stored)
+    }
+
+    fn print_metrics(&self, metrics: &Metrics) {
+        if let Some(namespace) = &self.metrics_namespace {
+            for line in metrics.emf_lines(namespace, now_millis()) {
+                println!("{line}");
+            }
+        }
+    }
+
+    /// Writes every message's log events, one write per stream; says which messages were not stored.
+    async fn store(&self, messages: &[InboundMessage], tally: &mut Tally) -> Stored {
+        tally.summary.records += messages.len();
         let mut streams: BTreeMap<&'static str, StreamWrite> = BTreeMap::new();
         let mut seen = HashSet::new();
-        for record in &event.records {
-            let message_id = record.sns.message_id.as_str();
-            if !seen.insert(message_id) || self.already_stored(message_id) {
+        for (index, message) in messages.iter().enumerate() {
+            let key = message.dedupe_key.as_str();
+            if !seen.insert(key) || self.already_stored(key) {
                 tally.duplicate();
-                info!(sns_message_id = %message_id, "already stored by this environment; skipped");
+                info!(message_key = %key, "already stored by this environment; skipped");
                 continue;
             }
             tally.metrics.count_record();
-            self.collect(record, tally, &mut streams);
+            self.collect(index, message, tally, &mut streams);
         }
         let total = streams.len();
         let mut counts = Vec::with_capacity(total);
@@ -271,7 +341,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
             counts.push((
                 stream,
                 write.entries.len(),
-                write.message_ids,
+                write.messages,
                 write.suppressions,
             ));
             // Each stream has the deadline to itself, so the ones that finish are remembered as stored.
@@ -280,47 +350,38 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
             writes.push(async move { (stream, write.await) });
         }
         let results = join_all(writes).await;
-        let mut timed_out = false;
+        let mut stored = Stored::default();
         let mut failures = Vec::new();
         let mut suppressions = Vec::new();
-        for ((stream, result), (_, count, message_ids, to_suppress)) in
-            results.into_iter().zip(counts)
+        for ((stream, result), (_, count, indices, to_suppress)) in results.into_iter().zip(counts)
         {
             match result {
                 Err(_elapsed) => {
                     tally.metrics.count_write_failure(count);
-                    error!(stream, events = count, deadline = ?self.write_deadline, "CloudWatch Logs write timed out; the invocation fails so Lambda retries it");
-                    timed_out = true;
+                    error!(stream, events = count, deadline = ?self.write_deadline, "CloudWatch Logs write timed out; its messages are not stored, to be retried");
+                    stored.timed_out = Some(self.write_deadline);
+                    stored.not_stored.extend(indices);
                 }
                 Ok(Ok(())) => {
                     tally.written(stream, count);
-                    self.remember_stored(message_ids);
+                    self.remember_stored(indices.iter().map(|&i| &messages[i].dedupe_key));
                     // Only once their events are stored: a failed stream is retried, suppressions with it.
                     suppressions.extend(to_suppress);
                 }
                 Ok(Err(error)) => {
                     tally.metrics.count_write_failure(count);
-                    error!(stream, events = count, %error, "CloudWatch Logs write failed; the invocation fails so Lambda retries it");
+                    error!(stream, events = count, %error, "CloudWatch Logs write failed; its messages are not stored, to be retried");
+                    stored.not_stored.extend(indices);
                     failures.push((stream, error));
                 }
             }
         }
         self.suppress(suppressions, tally).await;
-        if timed_out {
-            return Err(HandlerError::WriteTimedOut(self.write_deadline));
-        }
-        match failures.into_iter().next() {
-            None => Ok(()),
-            Some((stream, source)) => {
-                let failed = total - tally.summary.written.len();
-                Err(HandlerError::WriteFailed {
-                    failed,
-                    total,
-                    stream,
-                    source,
-                })
-            }
-        }
+        stored.not_stored.sort_unstable();
+        stored.failed_streams = total - tally.summary.written.len();
+        stored.total_streams = total;
+        stored.first_failure = failures.into_iter().next();
+        stored
     }
 
     /// Suppression is a side effect: a failure is logged and counted, and never fails the invocation
@@ -353,33 +414,46 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
             .is_ok_and(|stored| stored.contains(message_id))
     }
 
-    fn remember_stored(&self, message_ids: Vec<&str>) {
+    fn remember_stored<'k>(&self, keys: impl Iterator<Item = &'k String>) {
         if let Ok(mut stored) = self.stored_messages.lock() {
-            for id in message_ids {
-                stored.insert(id.to_owned(), ());
+            for key in keys {
+                stored.insert(key.clone(), ());
             }
         }
     }
 
-    fn collect<'e>(
+    fn collect(
         &self,
-        record: &'e SnsRecord,
+        index: usize,
+        inbound: &InboundMessage,
         tally: &mut Tally,
-        streams: &mut BTreeMap<&'static str, StreamWrite<'e>>,
+        streams: &mut BTreeMap<&'static str, StreamWrite>,
     ) {
-        let sns = &record.sns;
-        if !self.access.allows_topic(&sns.topic_arn) {
+        let key = inbound.dedupe_key.as_str();
+        let topic_arn = inbound
+            .topic_arn
+            .as_deref()
+            .unwrap_or("(none: raw delivery)");
+        // A raw-delivery message names no topic; its queue's policy decides who may send.
+        if inbound
+            .topic_arn
+            .as_deref()
+            .is_some_and(|arn| !self.access.allows_topic(arn))
+        {
             tally.refused();
-            warn!(topic_arn = %sns.topic_arn, sns_message_id = %sns.message_id, "record from a topic not in ALLOWED_TOPIC_ARNS; not stored");
+            warn!(topic_arn, message_key = %key, "record from a topic not in ALLOWED_TOPIC_ARNS; not stored");
             return;
         }
-        let context = SnsContext {
-            message_id: &sns.message_id,
-            topic_arn: &sns.topic_arn,
-            subject: sns.subject.as_deref(),
-            timestamp_ms: sns.timestamp.timestamp_millis(),
+        let message = match &inbound.content {
+            Content::Message(message) => message,
+            Content::Control { sns_type } => {
+                tally.setup_message();
+                info!(message_key = %key, topic_arn, sns_type = %sns_type, "SNS {sns_type} message; nothing to store (a queue's subscription is confirmed in the SNS console or API)");
+                return;
+            }
         };
-        match parse_message(&sns.message) {
+        let context = inbound.context();
+        match parse_message(message) {
             ParsedMessage::Feedback(feedback) => {
                 let account = feedback
                     .notification
@@ -389,9 +463,9 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                 if !self.access.allows_account(account) {
                     tally.refused();
                     warn!(
-                        topic_arn = %sns.topic_arn,
+                        topic_arn,
                         sending_account = account.unwrap_or("(none)"),
-                        sns_message_id = %sns.message_id,
+                        message_key = %key,
                         "feedback about mail from an account not in ALLOWED_SENDING_ACCOUNTS; not stored"
                     );
                     return;
@@ -436,50 +510,116 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                 let stream = feedback.event_type.name();
                 info!(
                     notification_type = stream,
-                    sns_message_id = %sns.message_id,
+                    message_key = %key,
                     recipients = entries.len(),
                     stream,
                     "SES feedback"
                 );
                 let write = streams.entry(stream).or_default();
-                write.add(&sns.message_id, entries);
+                write.add(index, entries);
                 write.suppressions.extend(suppressions);
             }
             ParsedMessage::Setup(setup) => {
                 tally.setup_message();
-                info!(sns_message_id = %sns.message_id, topic_arn = %sns.topic_arn, "{}; nothing to store", setup.describe());
+                info!(message_key = %key, topic_arn, "{}; nothing to store", setup.describe());
             }
             ParsedMessage::Unrecognized(reason) => {
                 tally.unrecognized();
                 // The reason's text can quote the message, so the function's own log gets its kind only.
                 warn!(
-                    sns_message_id = %sns.message_id,
+                    message_key = %key,
                     reason = reason.kind(),
                     stream = UNRECOGNIZED_STREAM,
                     "message is not SES feedback of a known type; kept verbatim"
                 );
-                let entry = unrecognized_entry(&sns.message, &reason, &context, &self.formatting);
+                let entry = unrecognized_entry(message, &reason, &context, &self.formatting);
                 streams
                     .entry(UNRECOGNIZED_STREAM)
                     .or_default()
-                    .add(&sns.message_id, vec![entry]);
+                    .add(index, vec![entry]);
             }
         }
     }
 }
 
-/// What one stream receives in an invocation, and from which SNS messages.
+fn unsupported(error: UnsupportedEvent) -> HandlerError {
+    HandlerError::UnsupportedEvent(error.to_string())
+}
+
+/// What one stream receives in an invocation, and from which messages (their indices).
 #[derive(Default)]
-struct StreamWrite<'e> {
+struct StreamWrite {
     entries: Vec<LogEntry>,
-    message_ids: Vec<&'e str>,
+    messages: Vec<usize>,
     /// Addresses to suppress once the entries are stored.
     suppressions: Vec<(String, SuppressionReason)>,
 }
 
-impl<'e> StreamWrite<'e> {
-    fn add(&mut self, message_id: &'e str, entries: Vec<LogEntry>) {
+impl StreamWrite {
+    fn add(&mut self, message: usize, entries: Vec<LogEntry>) {
         self.entries.extend(entries);
-        self.message_ids.push(message_id);
+        self.messages.push(message);
     }
+}
+
+/// Which messages of a [`Handler::store_messages`] call were not stored, and why.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Indices of the messages not stored, ascending.
+    pub not_stored: Vec<usize>,
+    /// The write deadline, when a stream's write ran out of it.
+    pub timed_out: Option<Duration>,
+    pub failed_streams: usize,
+    pub total_streams: usize,
+    pub first_failure: Option<(&'static str, WriteError)>,
+}
+
+impl Stored {
+    /// Ok when every message was stored, else the error that fails the invocation.
+    fn into_result(self) -> Result<(), HandlerError> {
+        if let Some(deadline) = self.timed_out {
+            return Err(HandlerError::WriteTimedOut(deadline));
+        }
+        match self.first_failure {
+            None => Ok(()),
+            Some((stream, source)) => Err(HandlerError::WriteFailed {
+                failed: self.failed_streams,
+                total: self.total_streams,
+                stream,
+                source,
+            }),
+        }
+    }
+}
+
+/// The answer to an SQS batch: the messages not stored, by their SQS messageId. A message without an id
+/// cannot be named, so then the whole batch fails and is retried.
+fn batch_response(
+    item_ids: &[Option<String>],
+    stored: Stored,
+) -> Result<SqsBatchResponse, HandlerError> {
+    if stored
+        .not_stored
+        .iter()
+        .any(|&index| item_ids[index].is_none())
+    {
+        return stored.into_result().map(|()| SqsBatchResponse::default());
+    }
+    let mut response = SqsBatchResponse::default();
+    for id in stored
+        .not_stored
+        .iter()
+        .filter_map(|&index| item_ids[index].as_ref())
+    {
+        response.add_failure(id.clone());
+    }
+    Ok(response)
+}
+
+/// What an invocation answers.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Sns(Summary),
+    Sqs(SqsBatchResponse),
 }

@@ -1,5 +1,6 @@
 //! ses-feedback-logger: Amazon SES feedback from SNS into CloudWatch Logs, one stream per SES type.
 //!
+//! - [`inbound`] reads what arrives (SNS or SQS events, replayed lines) into SNS messages.
 //! - [`ses`] reads the SES payload of an SNS message (pure parsing).
 //! - [`record`] turns it into log events, one per affected recipient.
 //! - [`batch`] applies CloudWatch's PutLogEvents rules (accepted times, batch limits).
@@ -10,11 +11,13 @@ pub mod batch;
 pub mod cloudwatch;
 pub mod config;
 pub mod handler;
+pub mod inbound;
 pub mod metrics;
 pub mod privacy;
 pub mod reason;
 pub mod recent;
 pub mod record;
+pub mod replay;
 pub mod secrets;
 pub mod ses;
 pub mod sink;

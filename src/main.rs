@@ -9,11 +9,20 @@ use ses_feedback_logger::config::{AddressHashKey, Config};
 use ses_feedback_logger::handler::{AccessPolicy, Handler};
 use ses_feedback_logger::privacy::AddressHasher;
 use ses_feedback_logger::record::Formatting;
+use ses_feedback_logger::replay;
 use ses_feedback_logger::suppression::SesSuppressor;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    // `ses-feedback-logger replay …` replays files; with no arguments it is the Lambda function.
+    let mut args = std::env::args().skip(1);
+    let replaying = args.next().is_some_and(|command| command == "replay");
+    if replaying {
+        // Standard output is the replay's report.
+        lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    } else {
+        lambda_runtime::tracing::init_default_subscriber();
+    }
     let config = Config::from_env().unwrap_or_else(|error| stop_start(error));
     read_ca_bundle_only();
     let sdk_config = sdk_config().await;
@@ -46,12 +55,15 @@ async fn main() -> Result<(), Error> {
     };
     // With SUPPRESS=off nothing is selected, so this client is never called.
     let suppressor = SesSuppressor::new(aws_sdk_sesv2::Client::new(&sdk_config));
-    let handler = &Handler::new(sink, formatting)
+    let handler = Handler::new(sink, formatting)
         .with_access_policy(access)
-        .with_suppression(suppressor, config.suppress)
-        .with_metrics(config.metrics_namespace);
+        .with_suppression(suppressor, config.suppress);
+    if replaying {
+        std::process::exit(replay::run_cli(&handler, args).await);
+    }
+    let handler = &handler.with_metrics(config.metrics_namespace);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
-        handler.handle(event.payload.get()).await
+        handler.invoke(event.payload.get()).await
     }))
     .await
 }

@@ -80,13 +80,27 @@ impl LogEntry {
     }
 }
 
-/// What the SNS envelope contributes to every log event of its record.
+/// What the SNS envelope contributes to every log event of its record. A notification SNS delivered to SQS
+/// with raw message delivery on has no envelope: no MessageId or TopicArn, and the time SQS received it.
 #[derive(Debug, Clone, Copy)]
 pub struct SnsContext<'a> {
-    pub message_id: &'a str,
-    pub topic_arn: &'a str,
+    pub message_id: Option<&'a str>,
+    pub topic_arn: Option<&'a str>,
     pub subject: Option<&'a str>,
     pub timestamp_ms: i64,
+}
+
+impl<'a> SnsContext<'a> {
+    /// The envelope of a record of an SNS Lambda event.
+    pub fn of_record(record: &'a aws_lambda_events::sns::SnsRecord) -> Self {
+        let sns = &record.sns;
+        SnsContext {
+            message_id: Some(&sns.message_id),
+            topic_arn: Some(&sns.topic_arn),
+            subject: sns.subject.as_deref(),
+            timestamp_ms: sns.timestamp.timestamp_millis(),
+        }
+    }
 }
 
 /// One recipient of a notification: its log event, and what the function reads into it.
@@ -225,8 +239,8 @@ pub fn unrecognized_entry(
     let message = fit(|cap| {
         let mut json = JsonObject::new(cap);
         json.text("reason", Some(&reason));
-        json.text("snsMessageId", Some(sns.message_id));
-        json.text("topicArn", Some(sns.topic_arn));
+        json.text("snsMessageId", sns.message_id);
+        json.text("topicArn", sns.topic_arn);
         json.text("subject", sns.subject);
         json.text("snsTimestamp", Some(&format_millis(sns.timestamp_ms)));
         json.text("message", Some(&raw));
@@ -304,7 +318,7 @@ fn feedback_json(
     json.text("messageId", mail.and_then(|m| m.message_id.as_str()));
     json.text("source", mail.and_then(|m| m.source.as_str()));
     json.text("feedbackId", detail(|d| &d.feedback_id));
-    json.text("snsMessageId", Some(sns.message_id));
+    json.text("snsMessageId", sns.message_id);
     match feedback.event_type {
         EventType::Bounce => {
             json.text("bounceType", detail(|d| &d.bounce_type));
@@ -489,8 +503,8 @@ mod tests {
     use serde_json::Value;
 
     const SNS: SnsContext<'static> = SnsContext {
-        message_id: "11111111-2222-3333-4444-555555555555",
-        topic_arn: "arn:aws:sns:us-east-1:123456789012:ses-feedback",
+        message_id: Some("11111111-2222-3333-4444-555555555555"),
+        topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback"),
         subject: None,
         timestamp_ms: 1_795_169_999_000,
     };
@@ -652,8 +666,8 @@ mod tests {
         let event = json(&entry);
         assert_eq!(event["message"], raw);
         assert_eq!(event["reason"], "the message is not JSON");
-        assert_eq!(event["snsMessageId"], SNS.message_id);
-        assert_eq!(event["topicArn"], SNS.topic_arn);
+        assert_eq!(event["snsMessageId"], SNS.message_id.unwrap());
+        assert_eq!(event["topicArn"], SNS.topic_arn.unwrap());
         assert_eq!(entry.timestamp_ms, SNS.timestamp_ms);
     }
 }

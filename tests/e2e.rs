@@ -385,3 +385,75 @@ async fn an_unreadable_hash_key_parameter_stops_the_start_naming_it() {
     assert!(!output.status.success());
     assert!(format!("{}{}", output.stdout, output.stderr).contains("ADDRESS_HASH_KEY_PARAMETER"));
 }
+
+/// The SQS messageIds of an SQS event fixture, in order.
+fn sqs_message_ids(event: &str) -> Vec<Value> {
+    let event: Value = serde_json::from_str(event).unwrap();
+    event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["messageId"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqs_batch_is_written_with_one_put_per_stream_and_failed_messages_are_named() {
+    let Environment {
+        proxy,
+        api,
+        group,
+        function: _function,
+    } = environment(&[]).await;
+    let envelopes = include_str!("../events/sqs-sns-envelopes.json");
+    let raw = include_str!("../events/sqs-raw-delivery.json");
+
+    let response: Value =
+        serde_json::from_str(&invoke(&api, envelopes).await.expect_response()).unwrap();
+    assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+
+    // Warm, with every stream in place: one PutLogEvents per stream for the whole batch.
+    proxy.reset();
+    let response: Value = serde_json::from_str(&invoke(&api, raw).await.expect_response()).unwrap();
+    assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+    assert_eq!(proxy.calls(), ["PutLogEvents"; 3]);
+
+    let moto = cloudwatch_client(&moto_endpoint()).await;
+    for (stream, count) in [
+        ("Bounce", 5),
+        ("Complaint", 2),
+        ("Delivery", 3),
+        ("Unrecognized", 1),
+    ] {
+        assert_eq!(
+            read_stream(&moto, &group, stream).await.len(),
+            count,
+            "{stream}"
+        );
+    }
+
+    // A stream CloudWatch refuses: exactly its messages come back for SQS to deliver again.
+    proxy.reset();
+    proxy.inject_for_stream(
+        "PutLogEvents",
+        "Complaint",
+        support::Fault::Status(400, "InvalidParameterException", "refused".into()),
+    );
+    let mut event: Value = serde_json::from_str(envelopes).unwrap();
+    for record in event["Records"].as_array_mut().unwrap() {
+        // New SNS MessageIds: not already stored by this environment.
+        let body = record["body"]
+            .as_str()
+            .unwrap()
+            .replace("\"MessageId\": \"", "\"MessageId\": \"again-");
+        record["body"] = Value::String(body);
+    }
+    let response: Value =
+        serde_json::from_str(&invoke(&api, &event.to_string()).await.expect_response()).unwrap();
+    assert_eq!(
+        response["batchItemFailures"],
+        serde_json::json!([{"itemIdentifier": sqs_message_ids(envelopes)[1]}])
+    );
+    assert_eq!(read_stream(&moto, &group, "Complaint").await.len(), 2);
+    assert_eq!(read_stream(&moto, &group, "Bounce").await.len(), 8);
+}

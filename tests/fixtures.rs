@@ -20,12 +20,7 @@ fn outcomes(fixture: &str, format: LogFormat) -> Vec<Outcome> {
         .records
         .iter()
         .map(|record| {
-            let sns = SnsContext {
-                message_id: &record.sns.message_id,
-                topic_arn: &record.sns.topic_arn,
-                subject: record.sns.subject.as_deref(),
-                timestamp_ms: record.sns.timestamp.timestamp_millis(),
-            };
+            let sns = SnsContext::of_record(record);
             match parse_message(&record.sns.message) {
                 ParsedMessage::Feedback(feedback) => Outcome::Stream(
                     feedback.event_type.name(),

@@ -12,8 +12,8 @@ use ses_feedback_logger::record::{
 use ses_feedback_logger::ses::{parse_message, ParsedMessage};
 
 const SNS: SnsContext<'static> = SnsContext {
-    message_id: "6f4e3a1c-0000-4000-8000-000000000001",
-    topic_arn: "arn:aws:sns:us-east-1:123456789012:ses-feedback",
+    message_id: Some("6f4e3a1c-0000-4000-8000-000000000001"),
+    topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback"),
     subject: None,
     timestamp_ms: 1_795_169_731_000,
 };

@@ -158,7 +158,7 @@ async fn a_payload_that_is_not_an_sns_event_fails_clearly_and_the_handler_serves
         r#"{"Records":[{"Sns":"bob@example.com"}]}"#,
     ] {
         let error = handler.handle(payload).await.unwrap_err();
-        assert!(matches!(error, HandlerError::NotAnSnsEvent(_)));
+        assert!(matches!(error, HandlerError::UnsupportedEvent(_)));
         let diagnostic = Diagnostic::from(error);
         assert_eq!(diagnostic.error_type, "InvalidEvent");
         assert!(diagnostic

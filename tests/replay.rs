@@ -1,0 +1,176 @@
+//! Replay: a mixed file of every shape, through the handler (recording fake) and through the built binary
+//! (`ses-feedback-logger replay`) against moto.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use serde_json::Value;
+use ses_feedback_logger::handler::Handler;
+use ses_feedback_logger::record::LogFormat;
+use ses_feedback_logger::replay::{replay, ReplayReport};
+use support::RecordingSink;
+use support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const MIXED: &str = include_str!("../events/replay-mixed.jsonl");
+
+/// What `events/replay-mixed.jsonl` holds (events/README.md): six usable lines, one per shape, one blank
+/// line, and two lines that cannot be used.
+fn expected_streams() -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("Bounce", 1),
+        ("Click", 1),
+        ("Complaint", 1),
+        ("DeliveryDelay", 1),
+        ("Open", 1),
+        ("Send", 2),
+    ])
+}
+
+#[tokio::test]
+async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let mut report = ReplayReport::default();
+    replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
+        .await
+        .unwrap();
+    assert_eq!(report.lines, 9);
+    assert_eq!(report.messages, 6);
+    assert_eq!(report.written, expected_streams());
+    assert_eq!(report.done_lines, vec![1, 2, 3, 4, 5, 6]);
+    assert!(report.failed_lines.is_empty());
+    let unusable: Vec<usize> = report.unusable_lines.iter().map(|u| u.line).collect();
+    assert_eq!(unusable, vec![8, 9]);
+    assert!(report.unusable_lines[0].reason.starts_with("not JSON"));
+    assert!(report.unusable_lines[1].reason.contains("no known shape"));
+    assert!(!report.is_complete());
+    // One write per stream for the whole file.
+    assert_eq!(handler.sink().writes.lock().unwrap().len(), 6);
+    // The hard bounce SES labelled Transient keeps its real reason through the failure record.
+    let bounce: Value = serde_json::from_str(&handler.sink().messages("Bounce")[0]).unwrap();
+    assert_eq!(bounce["emailAddress"], "frank@example.net");
+    assert_eq!(bounce["effectiveBounceType"], "Permanent");
+}
+
+#[tokio::test]
+async fn lines_whose_stream_fails_are_reported_not_stored_and_a_second_pass_writes_only_them() {
+    let handler = Handler::new(RecordingSink::failing("Send"), LogFormat::Json);
+    let mut report = ReplayReport::default();
+    replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
+        .await
+        .unwrap();
+    assert_eq!(report.failed_lines, vec![4]);
+    assert_eq!(report.done_lines, vec![1, 2, 3, 5, 6]);
+    assert!(!report.written.contains_key("Send"));
+
+    // The same handler (one process) replaying the file again skips what it stored.
+    let mut again = ReplayReport::default();
+    replay(&handler, "mixed", MIXED.as_bytes(), &mut again)
+        .await
+        .unwrap();
+    assert_eq!(again.duplicates, 5);
+    assert_eq!(again.failed_lines, vec![4]);
+}
+
+#[tokio::test]
+async fn a_large_replay_is_written_in_chunks_of_bounded_size() {
+    let line = MIXED.lines().nth(5).unwrap(); // a bare Click notification, one recipient
+    let lines = (0..2_500)
+        .map(|i| line.replace("\"Click\"", &format!("\"Click\",\"replayCopy\":{i}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let mut report = ReplayReport::default();
+    replay(&handler, "large", lines.as_bytes(), &mut report)
+        .await
+        .unwrap();
+    assert_eq!(report.written["Click"], 2_500);
+    assert_eq!(report.done_lines.len(), 2_500);
+    // 1,000 messages per chunk: three writes, not 2,500.
+    assert_eq!(handler.sink().writes.lock().unwrap().len(), 3);
+}
+
+/// Runs the built binary's `replay` with moto as CloudWatch Logs.
+async fn run_replay(group: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ses-feedback-logger"))
+        .arg("replay")
+        .args(args)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", moto_endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("LOG_GROUP_NAME", group)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = child.wait_with_output().await.unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_replays_a_mixed_file_into_cloudwatch_and_reports_in_json() {
+    let group = unique_name("/replay/mixed");
+    let (code, stdout, stderr) =
+        run_replay(&group, &["--json", "events/replay-mixed.jsonl"], "").await;
+    assert_eq!(code, 1, "unusable lines make the exit status 1\n{stderr}");
+    let report: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["doneLines"], serde_json::json!([1, 2, 3, 4, 5, 6]));
+    assert_eq!(report["unusableLines"][0]["line"], 8);
+    assert_eq!(report["unusableLines"][1]["line"], 9);
+    assert!(
+        !stderr.contains('@'),
+        "an address in the replay's own log:\n{stderr}"
+    );
+
+    let client = cloudwatch_client(&moto_endpoint()).await;
+    let mut streams = stream_names(&client, &group).await;
+    streams.sort();
+    let expected: Vec<String> = expected_streams().keys().map(|s| s.to_string()).collect();
+    assert_eq!(streams, expected);
+    for (stream, events) in expected_streams() {
+        assert_eq!(
+            read_stream(&client, &group, stream).await.len(),
+            events,
+            "{stream}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_replays_standard_input_and_exits_zero_when_everything_is_stored() {
+    let group = unique_name("/replay/stdin");
+    let usable: String = MIXED.lines().take(6).map(|l| format!("{l}\n")).collect();
+    let (code, stdout, stderr) = run_replay(&group, &[], &usable).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "the text report goes to standard error: {stdout}"
+    );
+    assert!(
+        stderr.contains("replayed 6 lines holding 6 messages"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Send: 2 log events written"), "{stderr}");
+
+    let (code, _, stderr) = run_replay(&group, &["no-such-file.jsonl"], "").await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read no-such-file.jsonl"),
+        "{stderr}"
+    );
+}
