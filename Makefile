@@ -28,6 +28,8 @@ demo: $(VENV)/.installed ## Run the function locally on every events/ file again
 
 test: lint $(VENV)/.installed ## Run every test: unit, mocks, moto integration, end to end, template checks
 	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(CARGO) test --locked --all-targets
+	REPLAY_BINARY=$(abspath $(or $(CARGO_TARGET_DIR),target))/debug/ses-feedback-logger \
+		MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(PY) -m pytest -q tests/scripts
 	VENV=$(VENV) scripts/check_template.sh
 
 lint: ## cargo fmt --check and clippy with warnings as errors

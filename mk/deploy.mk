@@ -41,7 +41,7 @@ GUIDED          ?=
 stack_output     = aws cloudformation describe-stacks $(REGION_ARG) --stack-name "$(STACK_NAME)" \
                      --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text
 
-.PHONY: build package deploy wire-identity logs dashboard invoke delete lint-template
+.PHONY: build package deploy wire-identity logs dashboard invoke delete lint-template replay-dlq
 
 build: $(VENV)/.installed ## Cross-build the arm64 Lambda zip (adds the Rust target; cargo-lambda and zig come from the venv)
 	@command -v rustup >/dev/null 2>&1 || { echo "build: rustup is needed to add the $(LAMBDA_TARGET) target (https://rustup.rs)" >&2; exit 1; }
@@ -99,3 +99,8 @@ delete: $(VENV)/.installed ## Delete the stack (sam delete); the feedback log gr
 
 lint-template: $(VENV)/.installed ## cfn-lint the template and its SAM expansion, sam validate --lint, template tests
 	VENV="$(VENV)" bash scripts/check_template.sh
+
+replay-dlq: $(VENV)/.installed ## Replay the stack's failure queue into its log group (your AWS credentials); deletes what was stored
+	$(CARGO) build --release --locked --bin $(LAMBDA_BIN)
+	$(PY) scripts/replay_dlq.py --stack "$(STACK_NAME)" $(REGION_ARG) \
+		--binary "$(or $(CARGO_TARGET_DIR),target)/release/$(LAMBDA_BIN)"
