@@ -36,7 +36,20 @@ FEEDBACK_STREAMS_ARN = ARN_PREFIX + "${FeedbackLogGroup}:log-stream:*"
 FEEDBACK_GROUP_ARNS = {ARN_PREFIX + "${FeedbackLogGroup}", ARN_PREFIX + "${FeedbackLogGroup}:*"}
 OWN_STREAMS_ARN = ARN_PREFIX + "${FunctionLogGroup}:log-stream:*"
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+FEED_QUEUE_ARN = {"Fn::GetAtt": ["FeedbackQueue", "Arn"]}
 TOPIC_IN_USE = {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "ExistingTopicArn"}]}
+FUNCTION_ARN = {"Fn::GetAtt": ["FeedbackFunction", "Arn"]}
+FUNCTION_URL = {"Fn::GetAtt": ["FeedbackFunctionUrl", "FunctionUrl"]}
+
+TRIGGERS = ["sns", "sqs", "https"]
+# Where the stack is, for the conditions that compare an existing topic's ARN with it.
+HERE = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}
+LOCAL_TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-feedback"
+FOREIGN_TOPICS = {
+    "another account": "arn:aws:sns:eu-west-1:210987654321:ses-feedback",
+    "another region": "arn:aws:sns:us-east-1:123456789012:ses-feedback",
+    "another partition": "arn:aws-cn:sns:cn-north-1:123456789012:ses-feedback",
+}
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
@@ -69,6 +82,12 @@ SSM_IN_THIS_REGION = {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
 CONDITIONAL_GRANTS: dict[str, dict[str, Any]] = {
     "SuppressionOn": {"ses:PutSuppressedDestination": "*"},
     "HasAddressHashKeyParameter": {"ssm:GetParameter": HASH_KEY_PARAMETER_ARN, "kms:Decrypt": HASH_KEY_KMS_KEY},
+    # What the event source mapping does with the function's role (Trigger sqs), on the feed queue only.
+    "UseSqs": {
+        "sqs:ReceiveMessage": FEED_QUEUE_ARN,
+        "sqs:DeleteMessage": FEED_QUEUE_ARN,
+        "sqs:GetQueueAttributes": FEED_QUEUE_ARN,
+    },
 }
 
 LOGS_INSIGHTS_COMMANDS = {
@@ -159,15 +178,17 @@ class _Deployment:
     """A template evaluated the way CloudFormation evaluates it for some parameter values.
 
     Parameters (defaults, overridden by keyword), conditions, Fn::If (AWS::NoValue removes the item),
-    Fn::Equals/Not/And/Or, Fn::Select, Fn::Split and Fn::Join are evaluated and parameters are
-    substituted into Fn::Sub. References to resources and pseudo parameters stay `${Name}` text, so
-    an ARN compares equal to its Fn::Sub form in the template.
+    Fn::Equals/Not/And/Or, Fn::Select, Fn::Split, Fn::Join and the rule function Fn::Contains are
+    evaluated and parameters are substituted into Fn::Sub. References to resources and pseudo
+    parameters stay `${Name}` text, so an ARN compares equal to its Fn::Sub form in the template;
+    `pseudo` gives pseudo parameters values instead (e.g. HERE), for conditions that compare with them.
     """
 
-    def __init__(self, tpl: dict[str, Any], **parameters: Any) -> None:
+    def __init__(self, tpl: dict[str, Any], pseudo: dict[str, str] | None = None, **parameters: Any) -> None:
         unknown = set(parameters) - set(tpl["Parameters"])
         assert not unknown, f"no such parameters: {unknown}"
         self.tpl = tpl
+        self.pseudo = dict(pseudo or {})
         self.parameters = {name: p.get("Default") for name, p in tpl["Parameters"].items()}
         self.parameters.update(parameters)
         for name, p in tpl["Parameters"].items():
@@ -196,6 +217,8 @@ class _Deployment:
                 return str(variables[name])
             if name in self.parameters:
                 return str(self.parameters[name])
+            if name in self.pseudo:
+                return self.pseudo[name]
             return match.group(0)
 
         return re.sub(r"\$\{([^}!][^}]*)\}", value, text)
@@ -211,7 +234,9 @@ class _Deployment:
             if key == "Ref":
                 if argument == "AWS::NoValue":
                     return _ABSENT
-                return self.parameters[argument] if argument in self.parameters else "${" + argument + "}"
+                if argument in self.parameters:
+                    return self.parameters[argument]
+                return self.pseudo.get(argument, "${" + argument + "}")
             if key == "Fn::GetAtt":
                 return "${" + (argument if isinstance(argument, str) else ".".join(argument)) + "}"
             if key == "Fn::Sub":
@@ -239,8 +264,32 @@ class _Deployment:
             if key == "Fn::Join":
                 delimiter, items = argument
                 return delimiter.join(str(item) for item in self.resolve(items))
+            if key == "Fn::Contains":
+                items, value = argument
+                return str(self.resolve(value)) in [str(item) for item in self.resolve(items)]
         items = {key: self.resolve(value) for key, value in node.items()}
         return {key: value for key, value in items.items() if value is not _ABSENT}
+
+
+    def rule_violations(self) -> list[str]:
+        """The AssertDescription of every assertion of the template's Rules that these values break."""
+        broken = []
+        for rule in self.tpl.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            broken += [a.get("AssertDescription", "") for a in rule["Assertions"] if not self.resolve(a["Assert"])]
+        return broken
+
+    def resources(self) -> dict[str, Any]:
+        """Every resource as deployed, by logical ID (those whose condition leaves them out are absent)."""
+        deployed = {name: self.resource(name) for name in self.tpl["Resources"]}
+        return {name: resource for name, resource in deployed.items() if resource is not None}
+
+    def outputs(self) -> set[str]:
+        return {
+            name for name, output in self.tpl["Outputs"].items()
+            if "Condition" not in output or self.condition(output["Condition"])
+        }
 
 
 def _nodes(node: Any) -> Iterator[dict[str, Any]]:
@@ -374,6 +423,8 @@ DEPLOYMENTS = {
         "AddressHashKeyKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     },
     "everything on": {"Suppress": "hard-and-complaints", "AddressHashKeyParameter": "/ses/hash-key"},
+    "trigger sqs": {"Trigger": "sqs"},
+    "trigger https": {"Trigger": "https"},
 }
 
 
@@ -605,17 +656,30 @@ NAMESPACE = "<MetricsNamespace>"
 SEARCH_RE = re.compile(r"""SEARCH\('\{"<MetricsNamespace>",(\w+)\} MetricName="(\w+)"', 'Sum', 300\)""")
 
 
-def _dashboard_body_text(tpl: dict[str, Any]) -> str:
+def _dashboard_sub(tpl: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The body's Fn::Sub: its text, and its variables (the parts that depend on Trigger)."""
     dashboards = _resources_of_type(tpl, "AWS::CloudWatch::Dashboard")
     assert list(dashboards) == ["FeedbackDashboard"]
     body = dashboards["FeedbackDashboard"]["Properties"]["DashboardBody"]
-    assert list(body) == ["Fn::Sub"] and isinstance(body["Fn::Sub"], str)
-    return body["Fn::Sub"]
+    assert list(body) == ["Fn::Sub"]
+    if isinstance(body["Fn::Sub"], str):
+        return body["Fn::Sub"], {}
+    text, variables = body["Fn::Sub"]
+    assert isinstance(text, str) and isinstance(variables, dict)
+    return text, variables
 
 
-def _dashboard(tpl: dict[str, Any]) -> dict[str, Any]:
-    """The dashboard body with every ${X} replaced by "<X>", parsed."""
-    return json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", _dashboard_body_text(tpl)))
+def _dashboard_body_text(tpl: dict[str, Any], **parameters: Any) -> str:
+    """The body's text with its variables in place for these parameter values (defaults: Trigger sns);
+    the ${X} of parameters, pseudo parameters and resources are left as they are."""
+    text, variables = _dashboard_sub(tpl)
+    values = _Deployment(tpl, **parameters).resolve(variables)
+    return re.sub(r"\$\{([^}!][^}]*)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+def _dashboard(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any]:
+    """The dashboard body for these parameter values with every ${X} replaced by "<X>", parsed."""
+    return json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", _dashboard_body_text(tpl, **parameters)))
 
 
 # What CloudFormation substitutes for the body's other placeholders on a deploy.
@@ -629,7 +693,7 @@ SAMPLE_VALUES = {
 
 def _rendered_dashboard(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any]:
     """The body as CloudFormation renders it for these parameter values, parsed."""
-    text = _Deployment(tpl, **parameters)._sub(_dashboard_body_text(tpl))
+    text = _Deployment(tpl, **parameters)._sub(_dashboard_body_text(tpl, **parameters))
     def sample(match: re.Match[str]) -> str:  # e.g. an alarm's generated name
         return SAMPLE_VALUES.get(match.group(1), f"ses-feedback-logger-{match.group(1)}-AbC123")
 
@@ -637,8 +701,8 @@ def _rendered_dashboard(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any
     return json.loads(text)
 
 
-def _widgets(tpl: dict[str, Any], kind: str = "metric") -> list[dict[str, Any]]:
-    return [w for w in _dashboard(tpl)["widgets"] if w["type"] == kind]
+def _widgets(tpl: dict[str, Any], kind: str = "metric", **parameters: Any) -> list[dict[str, Any]]:
+    return [w for w in _dashboard(tpl, **parameters)["widgets"] if w["type"] == kind]
 
 
 def _metric_rows(widget: dict[str, Any]) -> list[list[Any]]:
@@ -654,23 +718,35 @@ def _expressions(widget: dict[str, Any]) -> list[dict[str, Any]]:
     return [row[0] for row in _metric_rows(widget) if isinstance(row[0], dict) and "expression" in row[0]]
 
 
-def _widget_with(tpl: dict[str, Any], metric_id: tuple[Any, ...]) -> dict[str, Any]:
-    found = [w for w in _widgets(tpl) if any(m[: len(metric_id)] == metric_id for m in _metric_ids(w))]
+def _widget_with(tpl: dict[str, Any], metric_id: tuple[Any, ...], **parameters: Any) -> dict[str, Any]:
+    found = [
+        w for w in _widgets(tpl, **parameters) if any(m[: len(metric_id)] == metric_id for m in _metric_ids(w))
+    ]
     assert len(found) == 1, f"expected one widget graphing {metric_id}, found {len(found)}"
     return found[0]
 
 
+@pytest.mark.parametrize("trigger", TRIGGERS)
 @pytest.mark.parametrize("source", ["template", "expanded"])
 def test_dashboard_body_is_valid_json_whose_placeholders_all_resolve(
-    request: pytest.FixtureRequest, source: str
+    request: pytest.FixtureRequest, source: str, trigger: str
 ) -> None:
+    """Every ${X} names a parameter, a pseudo parameter, a Sub variable or a resource that exists with
+    this Trigger (CloudFormation refuses a Sub naming a resource its condition left out)."""
     tpl = request.getfixturevalue(source)
-    text = _dashboard_body_text(tpl)
+    raw_text, variables = _dashboard_sub(tpl)
+    for name in set(re.findall(r"\$\{([^}]+)\}", raw_text)):
+        resource = name.split(".")[0]
+        known = name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or name in variables
+        assert known or resource in tpl["Resources"], name
+    deployed = _Deployment(tpl, Trigger=trigger).resources()
+    text = _dashboard_body_text(tpl, Trigger=trigger)
     placeholders = set(re.findall(r"\$\{([^}]+)\}", text))
     assert placeholders, "the body should name this stack's resources"
     for name in placeholders:
         resource = name.split(".")[0]
-        assert name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or resource in tpl["Resources"], name
+        assert name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or resource in deployed, name
+    json.loads(re.sub(r"\$\{([^}]+)\}", "x", text))
     assert "MetricsNamespace" in placeholders and "SesFeedbackLogger" not in text, "graph the configured namespace"
     for namespace in ("SesFeedbackLogger", "Mail/SES Feedback #2"):
         body = _rendered_dashboard(tpl, MetricsNamespace=namespace)
@@ -766,12 +842,28 @@ def test_dashboard_graphs_function_errors_and_duration_against_its_timeout(templ
     assert timeout_ms in {a["value"] for a in duration["properties"]["annotations"]["horizontal"]}
 
 
-def test_dashboard_alarm_widget_shows_every_alarm_of_the_stack(template: dict[str, Any]) -> None:
-    (widget,) = _widgets(template, "alarm")
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_dashboard_alarm_widget_shows_every_alarm_of_the_stack(template: dict[str, Any], trigger: str) -> None:
+    (widget,) = _widgets(template, "alarm", Trigger=trigger)
     shown = {arn.rsplit(":alarm:", 1)[1] for arn in widget["properties"]["alarms"]}
-    assert shown == {f"<{name}>" for name in _resources_of_type(template, "AWS::CloudWatch::Alarm")}
+    deployed = _Deployment(template, Trigger=trigger).resources()
+    alarms = [name for name in _resources_of_type(template, "AWS::CloudWatch::Alarm") if name in deployed]
+    assert shown == {f"<{name}>" for name in alarms}
+    assert ("<FeedbackQueueBacklogAlarm>" in shown) == (trigger == "sqs")
     for arn in widget["properties"]["alarms"]:
         assert arn.startswith("arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:")
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_dashboard_graphs_the_feed_queue_only_with_sqs(template: dict[str, Any], trigger: str) -> None:
+    widget = _widget_with(template, ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), Trigger=trigger)
+    feed_rows = [m for m in _metric_ids(widget) if m[2:] == ("QueueName", "<FeedbackQueue.QueueName>")]
+    if trigger == "sqs":
+        assert {m[1] for m in feed_rows} == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    else:
+        assert feed_rows == []
+    failure_rows = [m for m in _metric_ids(widget) if m[2:] == ("QueueName", "<FailureQueue.QueueName>")]
+    assert len(failure_rows) == 2, "the failure queue is graphed with every Trigger"
 
 
 def test_dashboard_url_output_opens_the_dashboard_in_the_stack_region(template: dict[str, Any]) -> None:
@@ -880,28 +972,369 @@ def test_topic_policy_lets_only_ses_of_this_account_publish(template: dict[str, 
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
-def test_function_subscribes_to_the_topic_in_use(template: dict[str, Any]) -> None:
-    events = _function(template)["Properties"]["Events"]
-    sns_events = [e for e in events.values() if e["Type"] == "SNS"]
-    assert len(sns_events) == 1
-    assert sns_events[0]["Properties"]["Topic"] == TOPIC_IN_USE
+def test_function_has_no_sam_events_so_that_each_way_in_can_be_conditional(template: dict[str, Any]) -> None:
+    # SAM does not take a Condition on one event of a function: every way in is a resource of its own.
+    assert "Events" not in _function(template)["Properties"]
 
 
-def test_expansion_wires_the_topic_to_the_function(expanded: dict[str, Any]) -> None:
+@pytest.mark.parametrize("topic", ["", LOCAL_TOPIC])
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_sns_trigger_subscribes_the_function_to_the_topic_in_use(
+    request: pytest.FixtureRequest, source: str, topic: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    in_use = topic or "${FeedbackTopic}"
+    deployed = _Deployment(tpl, Trigger="sns", ExistingTopicArn=topic).resources()
     subscriptions = [
-        s["Properties"]
-        for s in _resources_of_type(expanded, "AWS::SNS::Subscription").values()
-        if s["Properties"]["Protocol"] == "lambda"
+        r["Properties"] for r in deployed.values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] != "email"
     ]
-    assert len(subscriptions) == 1
-    assert subscriptions[0]["TopicArn"] == TOPIC_IN_USE
-    assert subscriptions[0]["Endpoint"] == {"Fn::GetAtt": ["FeedbackFunction", "Arn"]}
-    permissions = [p["Properties"] for p in _resources_of_type(expanded, "AWS::Lambda::Permission").values()]
-    assert len(permissions) == 1
-    assert permissions[0]["Principal"] == "sns.amazonaws.com"
-    assert permissions[0]["Action"] == "lambda:InvokeFunction"
-    assert permissions[0]["SourceArn"] == TOPIC_IN_USE
-    assert permissions[0]["FunctionName"] == {"Ref": "FeedbackFunction"}
+    assert subscriptions == [{"TopicArn": in_use, "Protocol": "lambda", "Endpoint": "${FeedbackFunction.Arn}"}]
+    permissions = [r["Properties"] for r in deployed.values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": "${FeedbackFunction}",
+            "Principal": "sns.amazonaws.com",
+            "SourceArn": in_use,
+        }
+    ]
+
+
+def test_sns_way_in_keeps_the_logical_ids_sams_event_gave_it(template: dict[str, Any]) -> None:
+    """A stack deployed when the SNS subscription was the function's SAM event keeps it untouched: a new
+    logical ID would subscribe the same endpoint again (SNS returns the existing subscription) and then
+    delete it along with the old resource."""
+    resources = template["Resources"]
+    subscription = resources["FeedbackFunctionSesFeedback"]
+    permission = resources["FeedbackFunctionSesFeedbackPermission"]
+    assert (subscription["Type"], subscription["Condition"]) == ("AWS::SNS::Subscription", "UseSns")
+    assert subscription["Properties"] == {"TopicArn": TOPIC_IN_USE, "Protocol": "lambda", "Endpoint": FUNCTION_ARN}
+    assert (permission["Type"], permission["Condition"]) == ("AWS::Lambda::Permission", "UseSns")
+    assert permission["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "FeedbackFunction"},
+        "Principal": "sns.amazonaws.com",
+        "SourceArn": TOPIC_IN_USE,
+    }
+
+
+# ------------------------------------------------------------------------------------ ways in (Trigger)
+
+
+def _ways_in(deployed: dict[str, Any]) -> set[str]:
+    """Which ways in these deployed resources open, by what each needs to exist."""
+    ways = set()
+    for resource in deployed.values():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        protocol = props.get("Protocol") if kind == "AWS::SNS::Subscription" else None
+        if protocol == "lambda" or (kind == "AWS::Lambda::Permission" and props["Principal"] == "sns.amazonaws.com"):
+            ways.add("sns")
+        if protocol == "sqs" or kind == "AWS::Lambda::EventSourceMapping" or resource is deployed.get("FeedbackQueue"):
+            ways.add("sqs")
+        if protocol == "https" or kind == "AWS::Lambda::Url" or (
+            kind == "AWS::Lambda::Permission" and props["Principal"] == "*"
+        ):
+            ways.add("https")
+    return ways
+
+
+def test_trigger_parameter_offers_sns_sqs_and_https_and_keeps_sns_by_default(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["Trigger"]
+    assert parameter["AllowedValues"] == TRIGGERS
+    assert parameter["Default"] == "sns"
+    description = parameter["Description"]
+    for words in ("sns:", "sqs:", "https:", "volume", "another account or partition", "failure queue"):
+        assert words in description, words
+
+
+@pytest.mark.parametrize("topic", ["", LOCAL_TOPIC, *FOREIGN_TOPICS.values()])
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_each_trigger_value_opens_exactly_its_own_way_in(
+    request: pytest.FixtureRequest, source: str, trigger: str, topic: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(tpl, pseudo=HERE, Trigger=trigger, ExistingTopicArn=topic)
+    assert [c for c in ("UseSns", "UseSqs", "UseHttps") if deployment.condition(c)] == ["Use" + trigger.title()]
+    assert _ways_in(deployment.resources()) == {trigger}
+    # Whatever the way in, the function may only be told about the topic in use.
+    env = deployment.resource("FeedbackFunction")["Properties"]["Environment"]["Variables"]
+    assert env["ALLOWED_TOPIC_ARNS"] == (topic or "${FeedbackTopic}")
+
+
+def test_default_parameters_deploy_the_sns_way_in(template: dict[str, Any]) -> None:
+    assert _ways_in(_Deployment(template).resources()) == {"sns"}
+
+
+# ---- sqs
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_sqs_event_source_mapping_reports_batch_item_failures_with_the_chosen_batch_size_and_window(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    mappings = _resources_of_type(tpl, "AWS::Lambda::EventSourceMapping")
+    assert list(mappings) == ["FeedbackQueueEventSourceMapping"]
+    assert mappings["FeedbackQueueEventSourceMapping"]["Condition"] == "UseSqs"
+    for size, window in ((100, 10), (500, 20), (10, 0), (10000, 300)):
+        mapping = _Deployment(tpl, Trigger="sqs", QueueBatchSize=size, QueueBatchingWindowSeconds=window).resource(
+            "FeedbackQueueEventSourceMapping"
+        )["Properties"]
+        assert mapping["EventSourceArn"] == "${FeedbackQueue.Arn}"
+        assert mapping["FunctionName"] == "${FeedbackFunction}"
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (size, window)
+        assert mapping.get("Enabled", True) is True
+
+
+def test_queue_batch_parameters_allow_what_lambda_allows_for_sqs(template: dict[str, Any]) -> None:
+    size = template["Parameters"]["QueueBatchSize"]
+    window = template["Parameters"]["QueueBatchingWindowSeconds"]
+    assert (size["Type"], size["MinValue"], size["MaxValue"], size["Default"]) == ("Number", 1, 10000, 100)
+    assert (window["Type"], window["MinValue"], window["MaxValue"], window["Default"]) == ("Number", 0, 300, 10)
+    raw = template["Parameters"]["QueueRawMessageDelivery"]
+    assert (raw["AllowedValues"], raw["Default"]) == (["true", "false"], "false")
+
+
+@pytest.mark.parametrize(
+    "trigger, size, window, refused",
+    [
+        ("sqs", 100, 0, True),
+        ("sqs", 11, 0, True),
+        ("sqs", 10, 0, False),
+        ("sqs", 1, 0, False),
+        ("sqs", 11, 1, False),
+        ("sqs", 10000, 300, False),
+        ("sns", 100, 0, False),
+        ("https", 100, 0, False),
+    ],
+)
+def test_a_batch_size_above_ten_without_a_batching_window_is_refused_before_deploying(
+    template: dict[str, Any], trigger: str, size: int, window: int, refused: bool
+) -> None:
+    """Lambda refuses BatchSize > 10 with MaximumBatchingWindowInSeconds 0; a template rule says so first."""
+    deployment = _Deployment(
+        template, Trigger=trigger, QueueBatchSize=str(size), QueueBatchingWindowSeconds=str(window)
+    )
+    violations = deployment.rule_violations()
+    assert bool(violations) is refused
+    assert all("QueueBatchingWindowSeconds" in v for v in violations)
+
+
+def test_feed_queue_redrives_to_the_failure_queue_after_5_receives(template: dict[str, Any]) -> None:
+    queue = template["Resources"]["FeedbackQueue"]
+    assert (queue["Type"], queue["Condition"]) == ("AWS::SQS::Queue", "UseSqs")
+    props = queue["Properties"]
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["RedrivePolicy"] == {"deadLetterTargetArn": FAILURE_QUEUE_ARN, "maxReceiveCount": 5}
+    assert "FifoQueue" not in props, "the failure queue is a standard queue, so must its source be"
+
+
+def test_failure_queue_keeps_messages_longer_than_the_feed_queue(template: dict[str, Any]) -> None:
+    """A message moved to a dead-letter queue keeps its first enqueue time: the failure queue must keep it
+    longer than the feed queue did, for some days left to replay it."""
+    feed = template["Resources"]["FeedbackQueue"]["Properties"]["MessageRetentionPeriod"]
+    failure = template["Resources"]["FailureQueue"]["Properties"]["MessageRetentionPeriod"]
+    assert failure >= feed + 7 * 24 * 3600
+    assert 60 <= feed <= 1209600
+
+
+def test_feed_queue_visibility_timeout_is_at_least_six_function_timeouts_plus_the_longest_batching_window(
+    template: dict[str, Any],
+) -> None:
+    timeout = _function(template)["Properties"]["Timeout"]
+    longest_window = template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"]
+    visibility = template["Resources"]["FeedbackQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * timeout + longest_window
+    assert visibility >= 6 * timeout
+    assert visibility <= 43200
+
+
+@pytest.mark.parametrize("topic", ["", LOCAL_TOPIC, FOREIGN_TOPICS["another account"]])
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_feed_queue_policy_lets_only_the_topic_in_use_send(
+    request: pytest.FixtureRequest, source: str, topic: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    policies = _resources_of_type(tpl, "AWS::SQS::QueuePolicy")
+    feed_policies = [name for name, p in policies.items() if p["Properties"]["Queues"] == [{"Ref": "FeedbackQueue"}]]
+    assert feed_policies == ["FeedbackQueuePolicy"]
+    assert policies["FeedbackQueuePolicy"]["Condition"] == "UseSqs"
+    policy = _Deployment(tpl, Trigger="sqs", ExistingTopicArn=topic).resource("FeedbackQueuePolicy")["Properties"]
+    (statement,) = _as_list(policy["PolicyDocument"]["Statement"])
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert _as_list(statement["Action"]) == ["sqs:SendMessage"]
+    assert statement["Resource"] == "${FeedbackQueue.Arn}"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": topic or "${FeedbackTopic}"}}
+
+
+@pytest.mark.parametrize("raw", ["true", "false"])
+def test_sqs_subscription_feeds_the_queue_raw_only_when_asked(template: dict[str, Any], raw: str) -> None:
+    deployment = _Deployment(template, Trigger="sqs", QueueRawMessageDelivery=raw)
+    subscription = deployment.resource("FeedbackQueueSubscription")
+    assert subscription["Properties"] == {
+        "TopicArn": "${FeedbackTopic}",
+        "Protocol": "sqs",
+        "Endpoint": "${FeedbackQueue.Arn}",
+        "RawMessageDelivery": raw,
+    }
+    assert "FeedbackQueuePolicy" in _as_list(subscription["DependsOn"]), "the queue admits the topic first"
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_sqs_grants_only_with_sqs_and_only_on_the_feed_queue(
+    request: pytest.FixtureRequest, source: str, trigger: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    grants = {
+        (action, resource)
+        for statement in _statements(_resolved_role(tpl, Trigger=trigger))
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+        if action.startswith("sqs:")
+    }
+    polling = {("sqs:ReceiveMessage", "${FeedbackQueue.Arn}"), ("sqs:DeleteMessage", "${FeedbackQueue.Arn}"),
+               ("sqs:GetQueueAttributes", "${FeedbackQueue.Arn}")}
+    expected = {("sqs:SendMessage", "${FailureQueue.Arn}")} | (polling if trigger == "sqs" else set())
+    assert grants == expected
+
+
+def test_feed_queue_backlog_alarm_watches_the_feed_queue_only_with_sqs(template: dict[str, Any]) -> None:
+    alarm = template["Resources"]["FeedbackQueueBacklogAlarm"]
+    assert alarm["Condition"] == "UseSqs"
+    assert alarm["Properties"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FeedbackQueue", "QueueName"]}}
+    ]
+    # Above the time a message the function keeps failing takes to reach the failure queue (5 receives,
+    # one visibility timeout apart), so this alarm means "not read", not "failing".
+    visibility = template["Resources"]["FeedbackQueue"]["Properties"]["VisibilityTimeout"]
+    assert float(alarm["Properties"]["Threshold"]) > 5 * visibility
+
+
+# ---- https
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_function_url_and_its_public_permissions_exist_only_with_https(
+    request: pytest.FixtureRequest, source: str, trigger: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployed = _Deployment(tpl, Trigger=trigger).resources()
+    urls = [r["Properties"] for r in deployed.values() if r["Type"] == "AWS::Lambda::Url"]
+    public = sorted(
+        (r["Properties"] for r in deployed.values()
+         if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["Principal"] == "*"),
+        key=lambda p: p["Action"],
+    )
+    if trigger != "https":
+        assert urls == [] and public == []
+        return
+    assert urls == [{"TargetFunctionArn": "${FeedbackFunction.Arn}", "AuthType": "NONE"}]
+    # Both statements a public function URL needs (InvokeFunction for URLs created since October 2025),
+    # each usable only through the function URL.
+    assert public == [
+        {"Action": "lambda:InvokeFunction", "FunctionName": "${FeedbackFunction}", "Principal": "*",
+         "InvokedViaFunctionUrl": True},
+        {"Action": "lambda:InvokeFunctionUrl", "FunctionName": "${FeedbackFunction}", "Principal": "*",
+         "FunctionUrlAuthType": "NONE"},
+    ]
+
+
+@pytest.mark.parametrize("topic", ["", LOCAL_TOPIC])
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_https_subscription_posts_a_local_topic_to_the_function_url_and_gives_up_into_the_failure_queue(
+    request: pytest.FixtureRequest, source: str, topic: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(tpl, pseudo=HERE, Trigger="https", ExistingTopicArn=topic)
+    assert deployment.condition("TopicIsLocal") and deployment.condition("SubscribeOverHttps")
+    in_use = topic or "${FeedbackTopic}"
+    subscription = deployment.resource("FeedbackHttpsSubscription")
+    props = subscription["Properties"]
+    assert (props["TopicArn"], props["Protocol"]) == (in_use, "https")
+    assert props["Endpoint"] == "${FeedbackFunctionUrl.FunctionUrl}"
+    assert props.get("RawMessageDelivery", "false") in ("false", False), "the function verifies SNS's signed envelope"
+    assert props["RedrivePolicy"] == {"deadLetterTargetArn": "${FailureQueue.Arn}"}
+    # The URL answers before SNS sends the confirmation; the failure queue admits SNS before it gives up.
+    assert set(_as_list(subscription["DependsOn"])) == {
+        "FeedbackFunctionUrlPublicPermission", "FeedbackFunctionUrlInvokePermission", "FailureQueuePolicy",
+    }
+    (statement,) = _as_list(deployment.resource("FailureQueuePolicy")["Properties"]["PolicyDocument"]["Statement"])
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert _as_list(statement["Action"]) == ["sqs:SendMessage"]
+    assert statement["Resource"] == "${FailureQueue.Arn}"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": in_use}}
+    outputs = deployment.outputs()
+    assert "FunctionUrl" in outputs and "HttpsSubscribeCommand" not in outputs
+
+
+@pytest.mark.parametrize("where", sorted(FOREIGN_TOPICS))
+def test_https_topic_of_another_account_region_or_partition_is_subscribed_by_its_owner(
+    template: dict[str, Any], where: str
+) -> None:
+    """The stack cannot subscribe another partition's topic, nor give another account's or region's
+    subscription its dead-letter queue (SNS wants it in the subscription's account and region)."""
+    topic = FOREIGN_TOPICS[where]
+    deployment = _Deployment(template, pseudo=HERE, Trigger="https", ExistingTopicArn=topic)
+    deployed = deployment.resources()
+    assert "FeedbackFunctionUrl" in deployed
+    assert "FeedbackHttpsSubscription" not in deployed and "FailureQueuePolicy" not in deployed
+    assert {"FunctionUrl", "HttpsSubscribeCommand"} <= deployment.outputs()
+    command, variables = template["Outputs"]["HttpsSubscribeCommand"]["Value"]["Fn::Sub"]
+    region = deployment.resolve(variables)["TopicRegion"]
+    assert region == topic.split(":")[3]
+    assert command == (
+        "aws sns subscribe --region ${TopicRegion} --topic-arn ${ExistingTopicArn} --protocol https"
+        " --notification-endpoint ${FeedbackFunctionUrl.FunctionUrl}"
+    )
+
+
+def test_topic_is_local_condition_evaluates_for_the_empty_default(template: dict[str, Any]) -> None:
+    # CloudFormation evaluates every condition on every deploy: Fn::Select must find fields 3 and 4 even
+    # when ExistingTopicArn is empty.
+    deployment = _Deployment(template, pseudo=HERE)
+    for split in (node["Fn::Split"] for node in _nodes(template["Conditions"]["TopicIsLocal"]) if "Fn::Split" in node):
+        assert len(deployment.resolve(split[1]).split(":")) >= 5
+    assert deployment.condition("TopicIsLocal")
+
+
+def test_https_delivery_policy_retries_within_the_hour_sns_allows(template: dict[str, Any]) -> None:
+    policy = template["Resources"]["FeedbackHttpsSubscription"]["Properties"]["DeliveryPolicy"]["healthyRetryPolicy"]
+    phases = policy["numNoDelayRetries"] + policy["numMinDelayRetries"] + policy["numMaxDelayRetries"]
+    backoff = policy["numRetries"] - phases
+    assert backoff >= 0 and policy["numRetries"] <= 100
+    assert 1 <= policy["minDelayTarget"] <= policy["maxDelayTarget"] <= 3600
+    # Whatever SNS's backoff curve, each backoff delay is at most maxDelayTarget.
+    longest = policy["numMinDelayRetries"] * policy["minDelayTarget"] + (
+        backoff + policy["numMaxDelayRetries"]
+    ) * policy["maxDelayTarget"]
+    assert longest <= 3600
+    assert policy["numRetries"] > 3, "more patient than SNS's default (3 retries, 20 s apart)"
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_outputs_give_the_feed_queue_with_sqs_and_the_function_url_with_https(
+    template: dict[str, Any], trigger: str
+) -> None:
+    outputs = _Deployment(template, Trigger=trigger).outputs()
+    assert ("FeedQueueUrl" in outputs) == (trigger == "sqs")
+    assert ("FunctionUrl" in outputs) == (trigger == "https")
+    assert template["Outputs"]["FeedQueueUrl"]["Value"] == {"Ref": "FeedbackQueue"}
+    assert template["Outputs"]["FunctionUrl"]["Value"] == FUNCTION_URL
+    assert template["Outputs"]["Trigger"]["Value"] == {"Ref": "Trigger"}
+
+
+def test_event_invoke_config_sends_failures_to_the_failure_queue_whatever_the_trigger(template: dict[str, Any]) -> None:
+    # Only asynchronous invocations (sns) use it, but it costs nothing with the others.
+    function = template["Resources"]["FeedbackFunction"]
+    assert "Condition" not in function
+    on_failure = function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Destination"] == FAILURE_QUEUE_ARN
 
 
 # ------------------------------------------------------------------------------------ alarms
@@ -909,6 +1342,7 @@ def test_expansion_wires_the_topic_to_the_function(expanded: dict[str, Any]) -> 
 ALARMS = {
     # name: (namespace, metric, threshold, comparison)
     "FailureQueueNotEmptyAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold"),
+    "FeedbackQueueBacklogAlarm": ("AWS/SQS", "ApproximateAgeOfOldestMessage", 3600, "GreaterThanThreshold"),
     "FunctionErrorsAlarm": ("AWS/Lambda", "Errors", 0, "GreaterThanThreshold"),
     "SesBounceRateAlarm": ("AWS/SES", "Reputation.BounceRate", 0.05, "GreaterThanOrEqualToThreshold"),
     "SesComplaintRateAlarm": ("AWS/SES", "Reputation.ComplaintRate", 0.001, "GreaterThanOrEqualToThreshold"),
