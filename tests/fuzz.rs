@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use ses_feedback_logger::inbound::{read_replay_line, Content, InboundMessage};
 use ses_feedback_logger::privacy::AddressHasher;
 use ses_feedback_logger::record::{
     feedback_entries, unrecognized_entry, Formatting, LogFormat, SnsContext, MAX_MESSAGE_BYTES,
@@ -103,6 +104,19 @@ fn key() -> impl Strategy<Value = String> {
             "newTopicPreferences",
             "feedbackId",
             "reportingMTA",
+            // Envelope, SQS and replay shapes (src/inbound.rs).
+            "Records",
+            "Sns",
+            "eventSource",
+            "body",
+            "Body",
+            "Messages",
+            "requestPayload",
+            "Type",
+            "TopicArn",
+            "Message",
+            "MessageId",
+            "messageId",
         ])
         .prop_map(str::to_owned),
         "[a-zA-Z]{1,12}",
@@ -168,5 +182,26 @@ proptest! {
     #[test]
     fn ses_shaped_json_with_arbitrary_values_never_panics(value in ses_shaped()) {
         parse_and_format(&value.to_string());
+    }
+
+    /// Whatever a queue body or a replayed line holds, reading it never panics, and every message read
+    /// from it goes through the same parser and formatter.
+    #[test]
+    fn arbitrary_queue_bodies_and_replay_lines_never_panic(value in any_json(), wrap in 0usize..4) {
+        let text = match wrap {
+            0 => value.to_string(),
+            1 => serde_json::json!({"Records": [{"eventSource": "aws:sqs", "messageId": "q", "body": value.to_string()}]}).to_string(),
+            2 => serde_json::json!({"requestPayload": value}).to_string(),
+            _ => serde_json::json!({"Type": "Notification", "TopicArn": "t", "Message": value.to_string()}).to_string(),
+        };
+        let mut messages = vec![InboundMessage::from_body(text.clone(), None, 0)];
+        if let Ok(read) = read_replay_line(&text, 0) {
+            messages.extend(read);
+        }
+        for message in messages {
+            if let Content::Message(message) = message.content {
+                parse_and_format(&message);
+            }
+        }
     }
 }
