@@ -20,5 +20,6 @@ pub mod ses;
 pub mod sink;
 pub mod sns_message;
 pub mod sns_signature;
+pub mod sns_url;
 pub mod suppression;
 pub mod timestamp;
