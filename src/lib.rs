@@ -18,6 +18,7 @@ pub mod record;
 pub mod secrets;
 pub mod ses;
 pub mod sink;
+pub mod sns_fetch;
 pub mod sns_message;
 pub mod sns_signature;
 pub mod sns_url;
