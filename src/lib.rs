@@ -6,10 +6,14 @@
 //! - [`batch`] applies CloudWatch's PutLogEvents rules (accepted times, batch limits).
 //! - [`sink`] is the seam to storage; [`cloudwatch`] is the real one.
 //! - [`handler`] ties them together for one Lambda invocation; [`config`] reads the environment.
+//! - SNS over HTTPS (function URL): [`sns_https`] answers one request, using [`function_url`] (the request and
+//!   response shapes), [`sns_message`] (the SNS JSON), [`sns_url`] (which certificate and subscribe URLs are
+//!   SNS's), [`sns_fetch`] (certificate cache, confirmation) and [`sns_signature`] (the signature check).
 
 pub mod batch;
 pub mod cloudwatch;
 pub mod config;
+pub mod function_url;
 pub mod handler;
 pub mod inbound;
 pub mod metrics;
@@ -21,5 +25,10 @@ pub mod replay;
 pub mod secrets;
 pub mod ses;
 pub mod sink;
+pub mod sns_fetch;
+pub mod sns_https;
+pub mod sns_message;
+pub mod sns_signature;
+pub mod sns_url;
 pub mod suppression;
 pub mod timestamp;

@@ -40,6 +40,14 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         self.entries.contains_key(key)
     }
 
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.entries.get(key)
+    }
+
     pub fn take(&mut self, key: &K) -> Option<V> {
         let value = self.entries.remove(key)?;
         self.order.retain(|k| k != key);
@@ -76,7 +84,9 @@ mod tests {
         recent.insert("a", 1);
         recent.insert("a", 2);
         recent.insert("b", 3);
+        assert_eq!(recent.get(&"a"), Some(&2));
         assert_eq!(recent.take(&"a"), Some(2));
+        assert_eq!(recent.get(&"a"), None);
         assert_eq!(recent.take(&"a"), None);
         recent.insert("c", 4);
         assert!(recent.contains(&"b") && recent.contains(&"c"));

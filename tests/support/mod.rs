@@ -5,13 +5,14 @@
 //! - [`runtime_api`]: [`RuntimeApi`], a local Lambda Runtime API that real function processes poll.
 //! - [`recording_sink`]: [`RecordingSink`], a fake of the CloudWatch seam for handler tests.
 //! - [`function`]: [`spawn_function`], the built `ses-feedback-logger` binary as a child process.
+//! - [`http`]: [`http::serve`], the small HTTP/1.1 server the others are built on, and [`http::reply`].
 //!
 //! Every test binary compiles this module but uses only part of it, hence the allows.
 #![allow(dead_code, unused_imports)]
 
 pub mod cloudwatch;
 pub mod function;
-mod http;
+pub mod http;
 pub mod proxy;
 pub mod recording_sink;
 pub mod runtime_api;

@@ -1,0 +1,342 @@
+//! SNS over HTTPS: the answer to one request that SNS (or anyone) sent to the function URL.
+//!
+//! Every request must be a POST of an SNS message for a topic in `ALLOWED_TOPIC_ARNS`, signed by SNS. The
+//! checks run cheapest first, and nothing is fetched for a request that fails one that needs no fetch:
+//! 1. method POST, else 405;
+//! 2. `ALLOWED_TOPIC_ARNS` set, else 403 for everything: an open HTTPS endpoint would confirm a subscription
+//!    to any topic in any account and store whatever it sends, so it stays shut until topics are named;
+//! 3. the body (base64-decoded when flagged) is an SNS message, its `TopicArn` is allowed, it carries a
+//!    signature of version 1 or 2, and its `SigningCertURL` is SNS's own ([`crate::sns_url`]), else 403;
+//! 4. the certificate, fetched once per environment ([`crate::sns_fetch`]), verifies the signature over the
+//!    message's canonical string ([`crate::sns_signature`]), else 403; a certificate host that cannot be
+//!    reached or answers 5xx gets 502 instead, so that SNS delivers again later rather than dropping it.
+//!
+//! Then, by `Type`: a `Notification` goes to the caller's store (200 when stored, 500 when not, so SNS retries);
+//! a `SubscriptionConfirmation` is confirmed by a GET of its `SubscribeURL`, itself checked like the certificate
+//! URL (200, or 502 when the GET fails, so SNS sends it again); an `UnsubscribeConfirmation` is logged (200).
+//!
+//! Refusals are logged at warn with the reason, and the message id, topic or certificate URL where they help;
+//! never the message or its subject, which may hold addresses. A refused request is stored nowhere.
+//!
+//! Old messages are not refused. The signature covers the `Timestamp`, so it cannot be moved, and SNS itself
+//! re-delivers the same signed message for up to an hour (its HTTP/S retry policy); a cut-off short enough to
+//! matter would drop SNS's own retries, and a replayed genuine notification only writes again what the log
+//! already has (same SNS message id).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::function_url::{BodyNotBase64, HttpRequest, HttpResponse};
+use crate::sns_fetch::{ClientSetupError, FetchError, SnsFetcher};
+use crate::sns_message::{MessageType, NotAnSnsMessage, SnsHttpMessage};
+use crate::sns_signature::{self, SignatureError, SignatureVersion};
+use crate::sns_url::{SnsUrlPolicy, UrlRejected};
+
+/// A notification whose signature verified, for a topic in the allow-list: what the Lambda path reads from an
+/// SNS record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedNotification {
+    pub message_id: String,
+    pub topic_arn: String,
+    pub subject: Option<String>,
+    /// As SNS sent it.
+    pub timestamp: String,
+    /// [`Self::timestamp`] in milliseconds since the Unix epoch, when it reads as a date-time.
+    pub timestamp_millis: Option<i64>,
+    /// The published message (SES feedback JSON, or one of SES's setup texts).
+    pub message: String,
+}
+
+impl VerifiedNotification {
+    fn from_message(message: SnsHttpMessage) -> VerifiedNotification {
+        VerifiedNotification {
+            timestamp_millis: crate::timestamp::parse_millis(&message.timestamp),
+            message_id: message.message_id,
+            topic_arn: message.topic_arn,
+            subject: message.subject,
+            timestamp: message.timestamp,
+            message: message.message,
+        }
+    }
+}
+
+/// Answers SNS's HTTPS deliveries.
+pub struct SnsHttpsEndpoint {
+    allowed_topic_arns: Option<Vec<String>>,
+    policy: SnsUrlPolicy,
+    fetcher: SnsFetcher,
+}
+
+/// Why a request is refused.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("ALLOWED_TOPIC_ARNS must be set for HTTPS subscriptions; refusing every request until it is")]
+    NoAllowList,
+    #[error(transparent)]
+    Body(#[from] BodyNotBase64),
+    #[error(transparent)]
+    NotSns(#[from] NotAnSnsMessage),
+    #[error("topic not in ALLOWED_TOPIC_ARNS")]
+    ForeignTopic,
+    #[error("SigningCertURL refused: {0}")]
+    CertificateUrl(UrlRejected),
+    #[error("signing certificate unusable: {0}")]
+    Certificate(FetchError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+}
+
+impl Refusal {
+    fn status(&self) -> u16 {
+        match self {
+            Refusal::Certificate(error) if error.is_transient() => 502,
+            _ => 403,
+        }
+    }
+
+    /// The response body: short, and nothing from the request.
+    fn public_reason(&self) -> &'static str {
+        match self {
+            Refusal::NoAllowList => "forbidden: this endpoint accepts no topic yet",
+            Refusal::Body(_) | Refusal::NotSns(_) => "forbidden: not an SNS message",
+            Refusal::ForeignTopic => "forbidden: topic not allowed",
+            Refusal::CertificateUrl(_) => "forbidden: signing certificate URL not allowed",
+            Refusal::Certificate(error) if error.is_transient() => {
+                "signing certificate unavailable; deliver again later"
+            }
+            Refusal::Certificate(_) => "forbidden: signing certificate unusable",
+            Refusal::Signature(SignatureError::Unsigned) => "forbidden: message not signed",
+            Refusal::Signature(SignatureError::UnsupportedVersion) => {
+                "forbidden: unsupported SignatureVersion"
+            }
+            Refusal::Signature(_) => "forbidden: signature does not verify",
+        }
+    }
+}
+
+/// A refusal, with what of the refused message is worth logging: ids, not content. They are unverified, so
+/// they are logged escaped and cut short.
+struct Refused {
+    refusal: Refusal,
+    message_id: Option<String>,
+    topic_arn: Option<String>,
+    signing_cert_url: Option<String>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Refused {
+        Refused {
+            refusal,
+            message_id: None,
+            topic_arn: None,
+            signing_cert_url: None,
+        }
+    }
+}
+
+impl Refused {
+    fn about(refusal: Refusal, message: &SnsHttpMessage, with_certificate_url: bool) -> Refused {
+        Refused {
+            refusal,
+            message_id: Some(clip(&message.message_id, 100).to_owned()),
+            topic_arn: Some(clip(&message.topic_arn, 300).to_owned()),
+            signing_cert_url: message
+                .signing_cert_url
+                .as_deref()
+                .filter(|_| with_certificate_url)
+                .map(|url| clip(url, 300).to_owned()),
+        }
+    }
+}
+
+impl SnsHttpsEndpoint {
+    /// The production endpoint: certificates and confirmations from SNS's own HTTPS hosts only.
+    /// `allowed_topic_arns` is the configuration's `ALLOWED_TOPIC_ARNS`; unset refuses everything.
+    pub fn new(
+        allowed_topic_arns: Option<Vec<String>>,
+    ) -> Result<SnsHttpsEndpoint, ClientSetupError> {
+        SnsHttpsEndpoint::with_url_policy(allowed_topic_arns, SnsUrlPolicy::aws())
+    }
+
+    /// An endpoint with another URL policy: [`SnsUrlPolicy::loopback_for_tests`] in tests.
+    pub fn with_url_policy(
+        allowed_topic_arns: Option<Vec<String>>,
+        policy: SnsUrlPolicy,
+    ) -> Result<SnsHttpsEndpoint, ClientSetupError> {
+        let fetcher = SnsFetcher::new(&policy)?;
+        Ok(SnsHttpsEndpoint {
+            allowed_topic_arns,
+            policy,
+            fetcher,
+        })
+    }
+
+    /// Another time limit than [`crate::sns_fetch::FETCH_TIMEOUT`] for each certificate or confirmation fetch.
+    pub fn with_fetch_timeout(mut self, timeout: Duration) -> SnsHttpsEndpoint {
+        self.fetcher = self.fetcher.with_timeout(timeout);
+        self
+    }
+
+    /// The answer to `request`. A verified notification is handed to `store`, and only then.
+    pub async fn respond<F, Fut, E>(&self, request: &HttpRequest, store: F) -> HttpResponse
+    where
+        F: FnOnce(VerifiedNotification) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        if !request
+            .method()
+            .is_some_and(|method| method.eq_ignore_ascii_case("POST"))
+        {
+            warn!(
+                method = ?request.method().map(|method| clip(method, 16)),
+                "SNS HTTPS endpoint: refused a request that is not a POST"
+            );
+            return HttpResponse::text(405, "method not allowed: SNS delivers by POST")
+                .with_header("allow", "POST");
+        }
+        let message = match self.verified_message(request).await {
+            Ok(message) => message,
+            Err(refused) => {
+                let refusal = &refused.refusal;
+                warn!(
+                    reason = %refusal,
+                    status = refusal.status(),
+                    sns_message_id = ?refused.message_id,
+                    topic_arn = ?refused.topic_arn,
+                    signing_cert_url = ?refused.signing_cert_url,
+                    "SNS HTTPS endpoint: refused a request; nothing stored"
+                );
+                return HttpResponse::text(refusal.status(), refusal.public_reason());
+            }
+        };
+        match message.kind {
+            MessageType::Notification => self.store(message, store).await,
+            MessageType::SubscriptionConfirmation => self.confirm(&message).await,
+            MessageType::UnsubscribeConfirmation => {
+                info!(
+                    sns_message_id = %message.message_id,
+                    topic_arn = %message.topic_arn,
+                    "SNS HTTPS endpoint: the subscription was removed (UnsubscribeConfirmation); nothing stored"
+                );
+                HttpResponse::text(200, "unsubscribe confirmation noted")
+            }
+        }
+    }
+
+    /// The message of `request` if it passes every check, else why not.
+    async fn verified_message(&self, request: &HttpRequest) -> Result<SnsHttpMessage, Refused> {
+        self.allowed_topic_arns
+            .as_deref()
+            .filter(|allowed| !allowed.is_empty())
+            .ok_or(Refusal::NoAllowList)?;
+        let body = request.body_bytes().map_err(Refusal::from)?;
+        let message = SnsHttpMessage::from_json(&body).map_err(Refusal::from)?;
+        let about = |refusal: Refusal| Refused::about(refusal, &message, false);
+        if !self.allows_topic(&message.topic_arn) {
+            return Err(about(Refusal::ForeignTopic));
+        }
+        SignatureVersion::from_field(message.signature_version.as_deref())
+            .map_err(|error| about(error.into()))?;
+        let (Some(_), Some(certificate_url)) = (&message.signature, &message.signing_cert_url)
+        else {
+            return Err(about(SignatureError::Unsigned.into()));
+        };
+        let certificate_url =
+            self.policy
+                .signing_cert_url(certificate_url)
+                .map_err(|rejected| {
+                    Refused::about(Refusal::CertificateUrl(rejected), &message, true)
+                })?;
+        let key = self
+            .fetcher
+            .signing_key(&certificate_url)
+            .await
+            .map_err(|error| Refused::about(Refusal::Certificate(error), &message, true))?;
+        sns_signature::verify(&message, &key).map_err(|error| about(error.into()))?;
+        Ok(message)
+    }
+
+    fn allows_topic(&self, topic_arn: &str) -> bool {
+        self.allowed_topic_arns
+            .as_deref()
+            .is_some_and(|allowed| allowed.iter().any(|arn| arn == topic_arn))
+    }
+
+    async fn store<F, Fut, E>(&self, message: SnsHttpMessage, store: F) -> HttpResponse
+    where
+        F: FnOnce(VerifiedNotification) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let notification = VerifiedNotification::from_message(message);
+        let message_id = notification.message_id.clone();
+        let topic_arn = notification.topic_arn.clone();
+        match store(notification).await {
+            Ok(()) => HttpResponse::text(200, "stored"),
+            Err(error) => {
+                error!(
+                    sns_message_id = %message_id,
+                    topic_arn = %topic_arn,
+                    error = %error,
+                    "SNS HTTPS endpoint: storing a verified notification failed; answering 500 so SNS delivers it again"
+                );
+                HttpResponse::text(500, "not stored; deliver again later")
+            }
+        }
+    }
+
+    async fn confirm(&self, message: &SnsHttpMessage) -> HttpResponse {
+        // The signature covered SubscribeURL, so it is there; it must still point at SNS.
+        let url = match message
+            .subscribe_url
+            .as_deref()
+            .ok_or(UrlRejected::Host)
+            .and_then(|url| self.policy.subscribe_url(url))
+        {
+            Ok(url) => url,
+            Err(rejected) => {
+                warn!(
+                    sns_message_id = %message.message_id,
+                    topic_arn = %message.topic_arn,
+                    reason = %rejected,
+                    "SNS HTTPS endpoint: SubscribeURL refused; subscription not confirmed"
+                );
+                return HttpResponse::text(403, "forbidden: SubscribeURL not allowed");
+            }
+        };
+        match self.fetcher.confirm_subscription(&url).await {
+            Ok(()) => {
+                info!(
+                    sns_message_id = %message.message_id,
+                    topic_arn = %message.topic_arn,
+                    "SNS HTTPS endpoint: subscription confirmed"
+                );
+                HttpResponse::text(200, "subscription confirmed")
+            }
+            Err(error) => {
+                warn!(
+                    sns_message_id = %message.message_id,
+                    topic_arn = %message.topic_arn,
+                    error = %error,
+                    "SNS HTTPS endpoint: confirming the subscription failed; answering 502 so SNS sends the confirmation again"
+                );
+                HttpResponse::text(502, "confirmation failed; deliver again later")
+            }
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
