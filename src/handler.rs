@@ -1,7 +1,7 @@
 //! The Lambda handler: every record of an SNS event, parsed, formatted and written to its stream.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_lambda_events::sns::SnsEvent;
@@ -11,6 +11,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
+use crate::function_url::{HttpRequest, HttpResponse};
 use crate::inbound::{
     read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
 };
@@ -21,6 +22,8 @@ use crate::record::{
 };
 use crate::ses::{parse_message, EventType, ParsedMessage};
 use crate::sink::{LogSink, WriteError};
+use crate::sns_fetch::ClientSetupError;
+use crate::sns_https::SnsHttpsEndpoint;
 use crate::suppression::{
     suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
 };
@@ -44,6 +47,9 @@ pub struct Handler<S, P = NoSuppression> {
     write_deadline: Duration,
     /// SNS MessageIds whose events this environment has stored (or that needed no storing).
     stored_messages: Mutex<RecentMap<String, ()>>,
+    /// SNS's HTTPS deliveries, built at the first one (it loads the system's root certificates, a cost
+    /// the other ways in need not pay at start).
+    https: OnceLock<Result<SnsHttpsEndpoint, ClientSetupError>>,
 }
 
 /// Who may write: records from other topics, or about mail other accounts sent, are refused.
@@ -183,6 +189,7 @@ impl<S: LogSink> Handler<S> {
             metrics_namespace: None,
             write_deadline: WRITE_DEADLINE,
             stored_messages: Mutex::new(RecentMap::new(REMEMBERED_MESSAGES)),
+            https: OnceLock::new(),
         }
     }
 
@@ -201,6 +208,7 @@ impl<S: LogSink> Handler<S> {
             metrics_namespace: self.metrics_namespace,
             write_deadline: self.write_deadline,
             stored_messages: self.stored_messages,
+            https: self.https,
         }
     }
 }
@@ -212,6 +220,14 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
 
     pub fn with_access_policy(mut self, access: AccessPolicy) -> Self {
         self.access = access;
+        self
+    }
+
+    /// Answers SNS's HTTPS deliveries with `endpoint` (tests: one that fetches from a local stand-in);
+    /// by default an endpoint for SNS's own hosts and `ALLOWED_TOPIC_ARNS` is built when first needed.
+    pub fn with_https_endpoint(self, endpoint: SnsHttpsEndpoint) -> Self {
+        // A fresh cell: set cannot fail.
+        let _ = self.https.set(Ok(endpoint));
         self
     }
 
@@ -299,8 +315,36 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                 }
                 (result.map(Response::Sqs), tally.metrics)
             }
+            Ok(Invocation::Http(request)) => {
+                let mut tally = Tally::new();
+                let response = self.http_request(&request, &mut tally).await;
+                (Ok(Response::Http(response)), tally.metrics)
+            }
             Err(error) => (Err(unsupported(error)), Metrics::new()),
         }
+    }
+
+    /// SNS over HTTPS: a verified notification is stored exactly as one delivered to Lambda; the endpoint
+    /// answers everything else (403 for what is not signed by SNS for an allowed topic).
+    async fn http_request(&self, request: &HttpRequest, tally: &mut Tally) -> HttpResponse {
+        let endpoint = self.https.get_or_init(|| {
+            SnsHttpsEndpoint::new(self.access.allowed_topic_arns.clone())
+        });
+        let endpoint = match endpoint {
+            Ok(endpoint) => endpoint,
+            Err(error) => {
+                error!(%error, "cannot verify SNS HTTPS deliveries: no HTTPS client");
+                return HttpResponse::text(500, "cannot verify SNS messages here");
+            }
+        };
+        endpoint
+            .respond(request, |notification| async move {
+                let message = InboundMessage::from_verified(notification, now_millis());
+                self.store(std::slice::from_ref(&message), tally)
+                    .await
+                    .into_result()
+            })
+            .await
     }
 
     /// Stores messages from anywhere (a replay, say), reporting which were not stored.
@@ -622,4 +666,5 @@ fn batch_response(
 pub enum Response {
     Sns(Summary),
     Sqs(SqsBatchResponse),
+    Http(HttpResponse),
 }

@@ -10,7 +10,9 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::function_url::HttpRequest;
 use crate::record::SnsContext;
+use crate::sns_https::VerifiedNotification;
 use crate::timestamp::parse_millis;
 
 /// One SNS message (or one bare SES notification), with what its envelope said.
@@ -43,6 +45,18 @@ impl InboundMessage {
             topic_arn: self.topic_arn.as_deref(),
             subject: self.subject.as_deref(),
             timestamp_ms: self.timestamp_ms,
+        }
+    }
+
+    /// A notification that came over HTTPS, its signature verified.
+    pub fn from_verified(notification: VerifiedNotification, now_ms: i64) -> Self {
+        InboundMessage {
+            dedupe_key: notification.message_id.clone(),
+            timestamp_ms: notification.timestamp_millis.unwrap_or(now_ms),
+            message_id: Some(notification.message_id),
+            topic_arn: Some(notification.topic_arn),
+            subject: notification.subject,
+            content: Content::Message(notification.message),
         }
     }
 
@@ -145,11 +159,13 @@ pub enum Invocation {
     Sns(SnsEvent),
     /// From an SQS event source mapping.
     Sqs(SqsEvent),
+    /// An HTTP request to the function URL (or through API Gateway): SNS's HTTPS delivery.
+    Http(Box<HttpRequest>),
 }
 
 /// The payload is none of the events this function serves; retrying cannot fix that.
 #[derive(Debug, thiserror::Error)]
-#[error("the event is not an SNS event or an SQS event: {0}")]
+#[error("the event is not an SNS event, an SQS event or an HTTP request: {0}")]
 pub struct UnsupportedEvent(String);
 
 /// Only what tells the event sources apart; everything else is skipped.
@@ -157,6 +173,12 @@ pub struct UnsupportedEvent(String);
 struct Probe {
     #[serde(rename = "Records")]
     records: Option<Vec<ProbeRecord>>,
+    /// Function URL and API Gateway (payload 2.0) requests have it.
+    #[serde(rename = "requestContext")]
+    request_context: Option<IgnoredAny>,
+    /// API Gateway payload 1.0 requests have it.
+    #[serde(rename = "httpMethod")]
+    http_method: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -170,9 +192,17 @@ struct ProbeRecord {
 /// Reads a Lambda payload as the event it is.
 pub fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
     let probe: Probe = serde_json::from_str(payload).map_err(|error| parse_error(&error))?;
-    let records = probe.records.ok_or_else(|| {
-        UnsupportedEvent("expected {\"Records\":[…]} (no Records field)".to_owned())
-    })?;
+    let Some(records) = probe.records else {
+        if probe.request_context.is_some() || probe.http_method.is_some() {
+            return serde_json::from_str(payload)
+                .map(|request| Invocation::Http(Box::new(request)))
+                .map_err(|error| parse_error(&error));
+        }
+        return Err(UnsupportedEvent(
+            "expected {\"Records\":[…]} or an HTTP request (neither Records nor requestContext)"
+                .to_owned(),
+        ));
+    };
     if records
         .iter()
         .any(|record| record.event_source.as_deref() == Some("aws:sqs"))
@@ -193,7 +223,7 @@ pub fn read_sns_event(payload: &str) -> Result<SnsEvent, UnsupportedEvent> {
 /// serde's message can quote the payload, which may hold addresses: keep only where it failed.
 fn parse_error(error: &serde_json::Error) -> UnsupportedEvent {
     UnsupportedEvent(format!(
-        "expected {{\"Records\":[{{\"Sns\":{{…}}}}]}} or {{\"Records\":[{{\"eventSource\":\"aws:sqs\",\"body\":…}}]}} ({:?} error at line {} column {})",
+        "expected an SNS event, an SQS event or a function URL request ({:?} error at line {} column {})",
         error.classify(),
         error.line(),
         error.column()
@@ -263,6 +293,8 @@ fn read_value(
                 .into_iter()
                 .map(|message| InboundMessage::from_sqs_message(message, now_ms))
                 .collect()),
+            // Not with Records present.
+            Ok(Invocation::Http(_)) => Err(UnusableLine::UnknownShape),
             Err(error) => Err(UnusableLine::BadEvent(error.to_string())),
         };
     }
