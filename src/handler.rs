@@ -327,9 +327,9 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
     /// SNS over HTTPS: a verified notification is stored exactly as one delivered to Lambda; the endpoint
     /// answers everything else (403 for what is not signed by SNS for an allowed topic).
     async fn http_request(&self, request: &HttpRequest, tally: &mut Tally) -> HttpResponse {
-        let endpoint = self.https.get_or_init(|| {
-            SnsHttpsEndpoint::new(self.access.allowed_topic_arns.clone())
-        });
+        let endpoint = self
+            .https
+            .get_or_init(|| SnsHttpsEndpoint::new(self.access.allowed_topic_arns.clone()));
         let endpoint = match endpoint {
             Ok(endpoint) => endpoint,
             Err(error) => {

@@ -457,3 +457,55 @@ async fn an_sqs_batch_is_written_with_one_put_per_stream_and_failed_messages_are
     assert_eq!(read_stream(&moto, &group, "Complaint").await.len(), 2);
     assert_eq!(read_stream(&moto, &group, "Bounce").await.len(), 8);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_answers_https_deliveries_it_cannot_verify_with_403_and_writes_nothing() {
+    let topic = "arn:aws:sns:us-east-1:123456789012:ses-feedback";
+    let Environment {
+        proxy,
+        api,
+        group: _group,
+        function,
+    } = environment(&[("ALLOWED_TOPIC_ARNS", topic)]).await;
+    let sns: Value =
+        serde_json::from_str::<Value>(FIXTURES[1].1).unwrap()["Records"][0]["Sns"].clone();
+    let body = serde_json::json!({
+        "Type": "Notification",
+        "MessageId": sns["MessageId"],
+        "TopicArn": topic,
+        "Message": sns["Message"],
+        "Timestamp": sns["Timestamp"],
+        "SignatureVersion": "2",
+        "Signature": "bm90IGEgc2lnbmF0dXJl",
+        // Not SNS's host: refused before anything is fetched.
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com.example.net/cert.pem"
+    });
+    let request = serde_json::json!({
+        "version": "2.0",
+        "rawPath": "/",
+        "headers": {"content-type": "text/plain; charset=UTF-8"},
+        "requestContext": {"http": {"method": "POST", "path": "/"}},
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    });
+    let response: Value =
+        serde_json::from_str(&invoke(&api, &request.to_string()).await.expect_response()).unwrap();
+    assert_eq!(response["statusCode"], 403, "{response}");
+
+    let mut get = request.clone();
+    get["requestContext"]["http"]["method"] = Value::from("GET");
+    let response: Value =
+        serde_json::from_str(&invoke(&api, &get.to_string()).await.expect_response()).unwrap();
+    assert_eq!(response["statusCode"], 405, "{response}");
+
+    assert!(
+        proxy.calls().is_empty(),
+        "nothing written: {:?}",
+        proxy.calls()
+    );
+    let output = function.kill().await;
+    assert!(
+        !format!("{}{}", output.stdout, output.stderr).contains("bob@"),
+        "no address in the function's own log"
+    );
+}
