@@ -952,6 +952,10 @@ def test_topic_is_created_unless_an_existing_topic_is_given(template: dict[str, 
     assert template["Resources"]["FeedbackTopicPolicy"]["Condition"] == "CreateTopic"
 
 
+def test_created_topic_signs_with_sha256(template: dict[str, Any]) -> None:
+    assert template["Resources"]["FeedbackTopic"]["Properties"]["SignatureVersion"] == "2"
+
+
 def test_topic_kms_key_is_optional(template: dict[str, Any]) -> None:
     assert template["Parameters"]["TopicKmsKeyId"]["Default"] == ""
     assert template["Resources"]["FeedbackTopic"]["Properties"]["KmsMasterKeyId"] == {
