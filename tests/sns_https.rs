@@ -92,6 +92,29 @@ async fn deliver(
 }
 
 /// A notification for `TOPIC` with its certificate on the stand-in, signed with `version`.
+/// The bounce notification for `topic`, its certificate at `certificate_url`, signed by `signer`.
+fn signed(certificate_url: &str, topic: &str, signer: &TestSigner, version: &str) -> Value {
+    let mut message = notification(certificate_url, topic, MESSAGE_ID, None, SES_BOUNCE);
+    sign(&mut message, signer, version);
+    message
+}
+
+/// A confirmation of `kind` for `topic` whose SubscribeURL is the stand-in's, signed by the usual key.
+fn signed_confirmation(stand_in: &StandIn, kind: &str, topic: &str, version: &str) -> Value {
+    let subscribe_url = stand_in.url("/confirm?Action=ConfirmSubscription");
+    let mut message = confirmation(kind, &stand_in.url("/cert.pem"), topic, &subscribe_url);
+    sign(&mut message, &SIGNER, version);
+    message
+}
+
+/// `deliver` of `message` POSTed as it is.
+async fn deliver_signed(
+    endpoint: &SnsHttpsEndpoint,
+    message: &Value,
+) -> (HttpResponse, Option<VerifiedNotification>) {
+    deliver(endpoint, &post(&message.to_string(), false)).await
+}
+
 fn signed_notification(stand_in: &StandIn, version: &str, subject: Option<&str>) -> Value {
     let mut message = notification(
         &stand_in.url("/cert.pem"),
@@ -134,7 +157,7 @@ async fn notifications_signed_with_version_1_or_2_are_stored_with_their_fields()
     for version in ["1", "2"] {
         for subject in [Some("Amazon SES Email Event Notification"), None] {
             let message = signed_notification(&stand_in, version, subject);
-            let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+            let (response, stored) = deliver_signed(&endpoint, &message).await;
             assert_eq!(response.status_code, 200, "v{version}: {response:?}");
             assert_eq!(
                 stored,
@@ -199,14 +222,14 @@ async fn tampered_messages_are_refused_and_not_stored() {
         for (what, change) in changes {
             let mut message = signed_notification(&stand_in, version, Some("Subject"));
             change(&mut message);
-            let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+            let (response, stored) = deliver_signed(&endpoint, &message).await;
             assert_refused(&response, &stored, &format!("v{version} {what}"));
         }
     }
     // Adding a Subject to a message signed without one is tampering too.
     let mut message = signed_notification(&stand_in, "2", None);
     message["Subject"] = json!("Added");
-    let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, stored) = deliver_signed(&endpoint, &message).await;
     assert_refused(&response, &stored, "Subject added");
 }
 
@@ -215,26 +238,12 @@ async fn a_signature_by_another_key_is_refused() {
     let (stand_in, endpoint) = setup().await;
     for version in ["1", "2"] {
         // Signed by another key, certificate of the usual one.
-        let mut message = notification(
-            &stand_in.url("/cert.pem"),
-            TOPIC,
-            MESSAGE_ID,
-            None,
-            SES_BOUNCE,
-        );
-        sign(&mut message, &OTHER_SIGNER, version);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed(&stand_in.url("/cert.pem"), TOPIC, &OTHER_SIGNER, version);
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "other key, usual certificate");
         // Signed by the usual key, certificate of another.
-        let mut message = notification(
-            &stand_in.url("/other.pem"),
-            TOPIC,
-            MESSAGE_ID,
-            None,
-            SES_BOUNCE,
-        );
-        sign(&mut message, &SIGNER, version);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed(&stand_in.url("/other.pem"), TOPIC, &SIGNER, version);
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "usual key, other certificate");
     }
 }
@@ -264,14 +273,14 @@ async fn unsigned_messages_and_unknown_signature_versions_are_refused_without_a_
     for (what, change) in changes {
         let mut message = signed_notification(&stand_in, "1", None);
         change(&mut message);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, what);
     }
     assert_eq!(stand_in.requests(), Vec::<String>::new());
     for (what, signature) in [("empty", ""), ("not base64", "%%%"), ("short", "AAAA")] {
         let mut message = signed_notification(&stand_in, "2", None);
         message["Signature"] = json!(signature);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, what);
     }
 }
@@ -321,7 +330,7 @@ async fn certificate_urls_off_the_allowed_origin_are_refused_without_a_fetch() {
     for url in &hostile {
         let mut message = notification(url, TOPIC, MESSAGE_ID, None, SES_BOUNCE);
         sign(&mut message, &SIGNER, "2");
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, url);
         assert_eq!(
             response.body, "forbidden: signing certificate URL not allowed",
@@ -377,14 +386,8 @@ async fn the_production_endpoint_refuses_the_stand_in_and_lookalikes_without_a_f
         started.elapsed()
     );
     // A subscription confirmation pointing at the stand-in is refused too, before its certificate is fetched.
-    let mut message = confirmation(
-        "SubscriptionConfirmation",
-        &stand_in.url("/cert.pem"),
-        TOPIC,
-        &stand_in.url("/confirm?Action=ConfirmSubscription"),
-    );
-    sign(&mut message, &SIGNER, "1");
-    let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let message = signed_confirmation(&stand_in, "SubscriptionConfirmation", TOPIC, "1");
+    let (response, _) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 403);
     assert_eq!(stand_in.requests(), Vec::<String>::new());
 }
@@ -393,27 +396,14 @@ async fn the_production_endpoint_refuses_the_stand_in_and_lookalikes_without_a_f
 async fn a_foreign_topic_is_refused_before_any_fetch_or_store() {
     let (stand_in, endpoint) = setup().await;
     for version in ["1", "2"] {
-        let mut message = notification(
-            &stand_in.url("/cert.pem"),
-            FOREIGN_TOPIC,
-            MESSAGE_ID,
-            None,
-            SES_BOUNCE,
-        );
-        sign(&mut message, &SIGNER, version);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed(&stand_in.url("/cert.pem"), FOREIGN_TOPIC, &SIGNER, version);
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "foreign notification");
         assert_eq!(response.body, "forbidden: topic not allowed");
     }
     for kind in ["SubscriptionConfirmation", "UnsubscribeConfirmation"] {
-        let mut message = confirmation(
-            kind,
-            &stand_in.url("/cert.pem"),
-            FOREIGN_TOPIC,
-            &stand_in.url("/confirm?Action=ConfirmSubscription"),
-        );
-        sign(&mut message, &SIGNER, "1");
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed_confirmation(&stand_in, kind, FOREIGN_TOPIC, "1");
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, kind);
     }
     // A prefix or a case variant of an allowed ARN is another topic.
@@ -422,15 +412,8 @@ async fn a_foreign_topic_is_refused_before_any_fetch_or_store() {
         TOPIC.to_uppercase(),
         format!("{TOPIC} "),
     ] {
-        let mut message = notification(
-            &stand_in.url("/cert.pem"),
-            &topic,
-            MESSAGE_ID,
-            None,
-            SES_BOUNCE,
-        );
-        sign(&mut message, &SIGNER, "2");
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed(&stand_in.url("/cert.pem"), &topic, &SIGNER, "2");
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, &topic);
     }
     assert_eq!(stand_in.requests(), Vec::<String>::new());
@@ -442,16 +425,10 @@ async fn without_allowed_topics_every_request_is_refused() {
     for allowed in [None, Some(Vec::new())] {
         let endpoint = endpoint_for(&stand_in, allowed);
         let message = signed_notification(&stand_in, "2", None);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "no allow-list");
-        let mut message = confirmation(
-            "SubscriptionConfirmation",
-            &stand_in.url("/cert.pem"),
-            TOPIC,
-            &stand_in.url("/confirm?Action=ConfirmSubscription"),
-        );
-        sign(&mut message, &SIGNER, "2");
-        let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let message = signed_confirmation(&stand_in, "SubscriptionConfirmation", TOPIC, "2");
+        let (response, _) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, 403);
     }
     assert_eq!(stand_in.requests(), Vec::<String>::new());
@@ -470,7 +447,7 @@ async fn the_certificate_is_fetched_once_for_many_messages() {
             SES_BOUNCE,
         );
         sign(&mut message, &SIGNER, version);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, 200);
         assert_eq!(
             stored.map(|n| n.message_id),
@@ -537,7 +514,7 @@ async fn a_subscription_confirmation_for_an_allowed_topic_is_confirmed_once() {
             &subscribe_url,
         );
         sign(&mut message, &SIGNER, version);
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, 200, "{response:?}");
         assert!(stored.is_none());
     }
@@ -567,7 +544,7 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
         &stand_in.url("/confirm-fails?Token=x"),
     );
     sign(&mut message, &SIGNER, "2");
-    let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, _) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 502, "{response:?}");
     assert_eq!(stand_in.count("/confirm-fails"), 1);
 
@@ -580,7 +557,7 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
     );
     sign(&mut message, &SIGNER, "2");
     message["SubscribeURL"] = json!(stand_in.url("/confirm?Token=forged"));
-    let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, _) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 403);
 
     // A Token changed after signing.
@@ -592,7 +569,7 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
     );
     sign(&mut message, &SIGNER, "2");
     message["Token"] = json!("forged");
-    let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, _) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 403);
 
     // A signed SubscribeURL that points off the allowed origin is still not fetched.
@@ -603,7 +580,7 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
         "http://127.0.0.1:1/confirm?Token=x",
     );
     sign(&mut message, &SIGNER, "2");
-    let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, _) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 403);
     assert_eq!(response.body, "forbidden: SubscribeURL not allowed");
 
@@ -617,7 +594,7 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
         );
         sign(&mut message, &SIGNER, "2");
         message.as_object_mut().expect("object").remove(field);
-        let (response, _) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, _) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, 403, "without {field}");
     }
     assert_eq!(stand_in.count("/confirm"), 0);
@@ -626,14 +603,8 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
 #[tokio::test]
 async fn an_unsubscribe_confirmation_is_acknowledged_and_nothing_is_stored_or_fetched_from_it() {
     let (stand_in, endpoint) = setup().await;
-    let mut message = confirmation(
-        "UnsubscribeConfirmation",
-        &stand_in.url("/cert.pem"),
-        TOPIC,
-        &stand_in.url("/confirm?Action=ConfirmSubscription"),
-    );
-    sign(&mut message, &SIGNER, "1");
-    let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let message = signed_confirmation(&stand_in, "UnsubscribeConfirmation", TOPIC, "1");
+    let (response, stored) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 200, "{response:?}");
     assert!(stored.is_none());
     assert_eq!(stand_in.requests(), vec!["/cert.pem".to_owned()]);
@@ -738,7 +709,7 @@ async fn certificate_host_failures_are_refused_or_retried_and_never_cached() {
     ] {
         let mut message = notification(&stand_in.url(path), TOPIC, MESSAGE_ID, None, SES_BOUNCE);
         sign(&mut message, &SIGNER, "2");
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, status, "{path}: {response:?}");
         assert!(stored.is_none(), "{path}");
     }
@@ -751,16 +722,9 @@ async fn a_certificate_host_that_hangs_or_is_down_gets_502_within_the_timeout() 
     let stand_in = stand_in().await;
     let endpoint =
         endpoint_for(&stand_in, allowed_topics()).with_fetch_timeout(Duration::from_millis(300));
-    let mut message = notification(
-        &stand_in.url("/hang.pem"),
-        TOPIC,
-        MESSAGE_ID,
-        None,
-        SES_BOUNCE,
-    );
-    sign(&mut message, &SIGNER, "2");
+    let message = signed(&stand_in.url("/hang.pem"), TOPIC, &SIGNER, "2");
     let started = Instant::now();
-    let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let (response, stored) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 502, "{response:?}");
     assert!(stored.is_none());
     assert!(
@@ -780,15 +744,8 @@ async fn a_certificate_host_that_hangs_or_is_down_gets_502_within_the_timeout() 
     let endpoint = SnsHttpsEndpoint::with_url_policy(allowed_topics(), policy)
         .expect("endpoint")
         .with_fetch_timeout(Duration::from_millis(500));
-    let mut message = notification(
-        &format!("{closed}/cert.pem"),
-        TOPIC,
-        MESSAGE_ID,
-        None,
-        SES_BOUNCE,
-    );
-    sign(&mut message, &SIGNER, "2");
-    let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+    let message = signed(&format!("{closed}/cert.pem"), TOPIC, &SIGNER, "2");
+    let (response, stored) = deliver_signed(&endpoint, &message).await;
     assert_eq!(response.status_code, 502, "{response:?}");
     assert!(stored.is_none());
 }
@@ -800,7 +757,7 @@ async fn genuine_aws_messages_verify_with_the_certificate_sns_published() {
         let mut message: Value = serde_json::from_str(sample).expect("sample JSON");
         // The certificate URL is not signed: point it at the stand-in, which serves SNS's certificate.
         message["SigningCertURL"] = json!(stand_in.url("/aws.pem"));
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_eq!(response.status_code, 200, "{response:?}");
         let stored = stored.expect("stored");
         assert_eq!(stored.message, "Hello world");
@@ -811,12 +768,12 @@ async fn genuine_aws_messages_verify_with_the_certificate_sns_published() {
         assert_eq!(stored.subject, None);
 
         message["Message"] = json!("Hello world!");
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "tampered sample");
         // And not with a certificate made here.
         let mut message: Value = serde_json::from_str(sample).expect("sample JSON");
         message["SigningCertURL"] = json!(stand_in.url("/cert.pem"));
-        let (response, stored) = deliver(&endpoint, &post(&message.to_string(), false)).await;
+        let (response, stored) = deliver_signed(&endpoint, &message).await;
         assert_refused(&response, &stored, "sample with another certificate");
     }
     assert_eq!(stand_in.count("/aws.pem"), 1);

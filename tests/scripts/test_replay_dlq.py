@@ -35,6 +35,10 @@ def failure_record_body():
 
 
 def run_script(queue_url, group, **extra_env):
+    return run_script_with(["--queue-url", queue_url, "--log-group", group], **extra_env)
+
+
+def run_script_with(args, **extra_env):
     env = dict(
         os.environ,
         AWS_ENDPOINT_URL=ENDPOINT,
@@ -46,8 +50,8 @@ def run_script(queue_url, group, **extra_env):
         **extra_env,
     )
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "replay_dlq.py"), "--queue-url", queue_url,
-         "--log-group", group, "--binary", BINARY, "--region", "us-east-1"],
+        [sys.executable, str(ROOT / "scripts" / "replay_dlq.py"), *args, "--binary", BINARY,
+         "--region", "us-east-1"],
         capture_output=True, text=True, env=env, check=False,
     )
 
@@ -131,17 +135,6 @@ def test_the_queue_and_the_log_group_come_from_the_stack_outputs():
         for o in client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
     }
     client("sqs").send_message(QueueUrl=outputs["FailureQueueUrl"], MessageBody=MIXED[5])
-    env = dict(
-        os.environ,
-        AWS_ENDPOINT_URL=ENDPOINT,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "replay_dlq.py"), "--stack", stack, "--region", "us-east-1",
-         "--binary", BINARY],
-        capture_output=True, text=True, env=env, check=False,
-    )
+    result = run_script_with(["--stack", stack])
     assert result.returncode == 0, result.stdout + result.stderr
     assert streams(f"/replay-dlq/stack-{suffix}") == {"Click": 1}
