@@ -25,6 +25,7 @@ bench: $(VENV)/.installed $(if $(filter 0,$(BENCH_PACKAGE)),,$(BENCH_ZIP)) ## Be
 	$(CARGO) bench --locked --bench parse_format -- $(CRITERION_ARGS)
 	LAMBDA_ZIP="$(abspath $(BENCH_ZIP))" MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" \
 		scripts/with-moto.sh $(CARGO) bench --locked --bench runtime
+	MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" scripts/with-moto.sh $(CARGO) bench --locked --bench api_calls
 
 # The deployable zip, rebuilt (cross-compiled with cargo-lambda and zig, several minutes the first time) when
 # the sources changed since it was built.
