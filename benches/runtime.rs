@@ -1,30 +1,30 @@
-//! Runtime benchmark: the release binary, started as Lambda starts it, polling a local Lambda Runtime API
-//! (`tests/support`'s emulator) and writing to moto through the recording proxy, which counts every
-//! CloudWatch Logs call and times how long the endpoint took over each.
+//! Runtime benchmark: the release binary, started the way Lambda starts it, polling a local Lambda Runtime
+//! API (`tests/support`'s emulator) and writing to moto through the recording proxy, which counts every
+//! CloudWatch Logs call and times how long the endpoint took over each. Prints the one table of `make bench`,
+//! with the parse + format medians criterion left in `target/criterion/parse_format` and the arm64 zip's size.
 //!
-//! Measured (the table `make bench` prints):
-//! - init: process start → its first `GET /runtime/invocation/next`; cold start: process start → the first
-//!   invocation's response, the event already queued; medians of `BENCH_COLD_STARTS` starts (default 20);
-//! - warm invocations (`BENCH_WARM_INVOCATIONS`, default 1000, after `BENCH_WARMUP` = 50): latency as Lambda
-//!   bills it (event handed out → response received, at the Runtime API), the time the CloudWatch endpoint
-//!   spent answering (at the proxy), and the difference, the function's own time;
-//! - peak RSS (`VmHWM`) of the warm process, read before it is killed;
-//! - CloudWatch Logs calls per invocation: cold with a new group, cold with the stream in place, warm over
-//!   every `events/` fixture (per stream touched);
-//! - the arm64 zip's size (`LAMBDA_ZIP`, default `target/lambda/ses-feedback-logger/bootstrap.zip`) and the
-//!   parse + format medians of the criterion bench (`target/criterion/parse_format`), if they exist.
+//! What is measured, and how (README, "Performance"):
+//! - init: process spawn → its first `GET /runtime/invocation/next`; cold start: process spawn → the first
+//!   invocation's response, the event queued before the spawn; medians of `BENCH_COLD_STARTS` (20) starts;
+//! - warm invocations (`BENCH_WARM_INVOCATIONS`, 1000, after `BENCH_WARMUP`, 50): latency at the Runtime API
+//!   (event handed out → response received), the time the endpoint spent answering (at the proxy: request
+//!   received → answer ready), and the difference, the function's own time; also the process's CPU time;
+//! - peak RSS: `VmHWM` of the process after all its invocations;
+//! - CloudWatch Logs calls, counted at the proxy: cold with no group yet, cold with group and stream in
+//!   place, warm for every `events/` fixture (against the streams the invocation touched).
 //!
-//! Needs moto: `make bench`, or `scripts/with-moto.sh cargo bench --bench runtime`. Under `cargo test` (no
+//! Needs moto: `make bench` (or `scripts/with-moto.sh cargo bench --bench runtime`). Under `cargo test` (no
 //! `--bench` argument) it does nothing, so `make test` stays quick and free of timing.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use support::{
@@ -35,7 +35,12 @@ use support::{
 /// Upper bound for one invocation; the function's own write deadline is 25 s.
 const INVOCATION_TIMEOUT: Duration = Duration::from_secs(60);
 /// The typical notification: one bounced recipient, one stream.
-const TYPICAL_EVENT: &str = "bounce-notification.json";
+const TYPICAL_EVENT: &str = "bounce-notification";
+/// The criterion bench of a bounce with 50 recipients (benches/parse_format.rs).
+const LARGE_BOUNCE: &str = "bounce-50-recipients";
+const PUT: &str = "PutLogEvents";
+/// The topic every fixture comes from, allowed as the template allows its own topic.
+const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:ses-feedback";
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -58,13 +63,8 @@ fn main() {
     runtime.block_on(run());
 }
 
-/// One `events/` file.
-struct Fixture {
-    name: String,
-    payload: String,
-}
-
-fn fixtures() -> Vec<Fixture> {
+/// The `events/` fixtures, by file stem, in name order.
+fn fixtures() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
@@ -74,39 +74,135 @@ fn fixtures() -> Vec<Fixture> {
     files.sort();
     files
         .into_iter()
-        .map(|path| Fixture {
-            name: path
-                .file_name()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned(),
-            payload: std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("read {}: {e}", path.display())),
+        .map(|path| {
+            let stem = path.file_stem().expect("file name").to_string_lossy();
+            let payload = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+            (stem.into_owned(), payload)
         })
         .collect()
 }
 
-/// Fresh SNS MessageIds and request ids: the function skips a MessageId it has already stored (redelivery),
-/// so every benchmarked invocation must carry new ones to do the full work.
-struct Ids {
-    next: usize,
+/// Where the function runs: the proxy in front of moto, and the environment it is started with.
+struct Bench {
+    proxy: RecordingProxy,
+    envs: Vec<(String, String)>,
+    next_id: usize,
 }
 
-impl Ids {
+impl Bench {
     fn request_id(&mut self) -> String {
-        self.next += 1;
-        format!("be4c0000-0000-4000-8000-{:012x}", self.next)
+        self.next_id += 1;
+        format!("be4c0000-0000-4000-8000-{:012x}", self.next_id)
     }
 
-    /// `payload` with every record's `Sns.MessageId` replaced by a new one.
+    /// `payload` with a new `Sns.MessageId` in every record: the function skips a MessageId it has already
+    /// stored (redelivery), so every benchmarked invocation must carry new ones to do the full work.
     fn fresh(&mut self, payload: &str) -> String {
         let mut event: Value = serde_json::from_str(payload).expect("fixture is JSON");
         for record in event["Records"].as_array_mut().expect("Records") {
-            self.next += 1;
+            self.next_id += 1;
             record["Sns"]["MessageId"] =
-                Value::String(format!("5e55a9e0-0000-4000-8000-{:012x}", self.next));
+                Value::String(format!("5e55a9e0-0000-4000-8000-{:012x}", self.next_id));
         }
         event.to_string()
+    }
+
+    fn spawn(&self, api: &RuntimeApi) -> FunctionProcess {
+        let envs: Vec<(&str, &str)> = self
+            .envs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        spawn_function(&api.addr(), &envs)
+    }
+}
+
+/// One invocation, as seen from outside the function.
+struct Invocation {
+    response: Value,
+    /// Event handed out → response received, at the Runtime API.
+    latency: Duration,
+    /// Time within `latency` in which the endpoint (proxy + moto) had a request of this invocation.
+    endpoint: Duration,
+    /// CloudWatch Logs operations, in the order the proxy received them.
+    calls: Vec<String>,
+}
+
+impl Invocation {
+    /// The function's own time: latency less the time the endpoint spent answering.
+    fn own(&self) -> Duration {
+        self.latency.saturating_sub(self.endpoint)
+    }
+
+    fn streams_written(&self) -> usize {
+        self.response["written"].as_object().map_or(0, |w| w.len())
+    }
+}
+
+/// What N invocations of one payload on a warm process cost.
+#[derive(Default)]
+struct Run {
+    invocations: Vec<Invocation>,
+    /// Calls per CloudWatch Logs operation, over all invocations.
+    calls: BTreeMap<String, usize>,
+}
+
+impl Run {
+    fn count(&self, operation: &str) -> usize {
+        self.calls.get(operation).copied().unwrap_or(0)
+    }
+
+    fn other_calls(&self) -> usize {
+        self.calls.values().sum::<usize>() - self.count(PUT)
+    }
+
+    fn streams_written(&self) -> usize {
+        self.invocations
+            .iter()
+            .map(Invocation::streams_written)
+            .sum()
+    }
+}
+
+/// Invokes the warm process behind `api` `count` times with `payload` (new MessageIds each time), one after
+/// the other, and returns what that cost. A scenario such as "CloudWatch Logs calls per 1,000 notifications"
+/// for another payload shape (an SQS batch) is one more call of this with that payload.
+async fn run_invocations(bench: &mut Bench, api: &RuntimeApi, payload: &str, count: usize) -> Run {
+    let mut run = Run::default();
+    for _ in 0..count {
+        bench.proxy.reset();
+        let request_id = bench.request_id();
+        let event = bench.fresh(payload);
+        let outcome = tokio::time::timeout(
+            INVOCATION_TIMEOUT,
+            api.invoke_with_request_id(&request_id, event),
+        )
+        .await
+        .expect("the function answered in time");
+        let invocation = observe(bench, api, &request_id, outcome);
+        for call in &invocation.calls {
+            *run.calls.entry(call.clone()).or_default() += 1;
+        }
+        run.invocations.push(invocation);
+    }
+    run
+}
+
+/// The invocation `request_id`, once answered: its response, its timings and its calls.
+fn observe(bench: &Bench, api: &RuntimeApi, request_id: &str, outcome: Outcome) -> Invocation {
+    let response = serde_json::from_str(&outcome.expect_response()).expect("response is JSON");
+    let timing = api
+        .invocation_timings()
+        .into_iter()
+        .rfind(|t| t.request_id == request_id)
+        .expect("the Runtime API timed the invocation");
+    let answered = timing.answered.expect("answered");
+    Invocation {
+        response,
+        latency: answered - timing.delivered,
+        endpoint: endpoint_busy(&bench.proxy.timings(), timing.delivered, answered),
+        calls: bench.proxy.calls(),
     }
 }
 
@@ -137,6 +233,59 @@ fn endpoint_busy(timings: &[Timing], from: Instant, to: Instant) -> Duration {
     busy
 }
 
+struct ColdSample {
+    /// Spawn → first `GET /next`.
+    init: Duration,
+    /// Spawn → first response.
+    first_response: Duration,
+    invocation: Invocation,
+}
+
+struct ColdStart {
+    sample: ColdSample,
+    /// The process, still running, and the Runtime API it polls.
+    api: RuntimeApi,
+    process: FunctionProcess,
+}
+
+/// Starts a new function process with `payload` already queued, as Lambda does for a cold start.
+async fn cold_start(bench: &mut Bench, payload: &str) -> ColdStart {
+    let api = RuntimeApi::start().await;
+    bench.proxy.reset();
+    let request_id = bench.request_id();
+    let event = bench.fresh(payload);
+    let (spawned, process, outcome) = {
+        let mut invocation = pin!(api.invoke_with_request_id(&request_id, event));
+        // Polling once queues the event (nothing can answer it yet); the process finds it at its first
+        // request.
+        std::future::poll_fn(|cx| {
+            assert!(invocation.as_mut().poll(cx).is_pending(), "no process yet");
+            Poll::Ready(())
+        })
+        .await;
+        let spawned = Instant::now();
+        let process = bench.spawn(&api);
+        let outcome = tokio::time::timeout(INVOCATION_TIMEOUT, invocation)
+            .await
+            .expect("the cold function answered in time");
+        (spawned, process, outcome)
+    };
+    let invocation = observe(bench, &api, &request_id, outcome);
+    let first_next = api.next_request_times()[0];
+    let answered = api.invocation_timings()[0]
+        .answered
+        .expect("first invocation answered");
+    ColdStart {
+        sample: ColdSample {
+            init: first_next - spawned,
+            first_response: answered - spawned,
+            invocation,
+        },
+        api,
+        process,
+    }
+}
+
 /// `VmHWM` (peak resident set) of a live process, in bytes.
 fn peak_rss(process: &FunctionProcess) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", process.id()?)).ok()?;
@@ -145,7 +294,7 @@ fn peak_rss(process: &FunctionProcess) -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// CPU time the process has used so far, all threads (`/proc/PID/task/*/schedstat`, nanoseconds on CPU).
+/// CPU time the process has used so far, all threads (`/proc/PID/task/*/schedstat`: nanoseconds on CPU).
 fn cpu_time(process: &FunctionProcess) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{}/task", process.id()?)).ok()?;
     let mut total = 0u64;
@@ -156,112 +305,16 @@ fn cpu_time(process: &FunctionProcess) -> Option<Duration> {
     Some(Duration::from_nanos(total))
 }
 
-struct Invocation {
-    response: Value,
-    latency: Duration,
-    endpoint: Duration,
-    calls: Vec<String>,
-}
-
-async fn invoke(
-    api: &RuntimeApi,
-    proxy: &RecordingProxy,
-    ids: &mut Ids,
-    event: &str,
-) -> Invocation {
-    proxy.reset();
-    let request_id = ids.request_id();
-    let outcome = tokio::time::timeout(
-        INVOCATION_TIMEOUT,
-        api.invoke_with_request_id(&request_id, ids.fresh(event)),
-    )
-    .await
-    .expect("the function answered in time");
-    finish(api, proxy, &request_id, outcome)
-}
-
-fn finish(
-    api: &RuntimeApi,
-    proxy: &RecordingProxy,
-    request_id: &str,
-    outcome: Outcome,
-) -> Invocation {
-    let response = serde_json::from_str(&outcome.expect_response()).expect("response is JSON");
-    let timing = api
-        .invocation_timings()
-        .into_iter()
-        .rev()
-        .find(|t| t.request_id == request_id)
-        .expect("the Runtime API timed the invocation");
-    let answered = timing.answered.expect("answered");
-    Invocation {
-        response,
-        latency: answered - timing.delivered,
-        endpoint: endpoint_busy(&proxy.timings(), timing.delivered, answered),
-        calls: proxy.calls(),
-    }
-}
-
-struct ColdStart {
-    init: Duration,
-    first_response: Duration,
-    invocation: Invocation,
-    peak_rss: Option<u64>,
-    /// Keeps the process's Runtime API alive while the process lives.
-    api: RuntimeApi,
-    process: FunctionProcess,
-}
-
-/// Starts a new function process with `event` already queued, as Lambda does for a cold start.
-async fn cold_start(
-    proxy: &RecordingProxy,
-    envs: &[(&str, &str)],
-    ids: &mut Ids,
-    event: &str,
-) -> ColdStart {
-    let api = RuntimeApi::start().await;
-    proxy.reset();
-    let request_id = ids.request_id();
-    let event = ids.fresh(event);
-    let (started, process, outcome) = {
-        let mut invocation = pin!(api.invoke_with_request_id(&request_id, event));
-        // Polling once queues the event; the process finds it waiting at its first request.
-        std::future::poll_fn(|cx| {
-            assert!(invocation.as_mut().poll(cx).is_pending(), "no process yet");
-            Poll::Ready(())
-        })
-        .await;
-        let started = Instant::now();
-        let process = spawn_function(&api.addr(), envs);
-        let outcome = tokio::time::timeout(INVOCATION_TIMEOUT, invocation)
-            .await
-            .expect("the cold function answered in time");
-        (started, process, outcome)
-    };
-    let invocation = finish(&api, proxy, &request_id, outcome);
-    let first_next = api.next_request_times()[0];
-    let answered = api.invocation_timings()[0]
-        .answered
-        .expect("first invocation answered");
-    ColdStart {
-        init: first_next - started,
-        first_response: answered - started,
-        peak_rss: peak_rss(&process),
-        invocation,
-        api,
-        process,
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `p`th percentile (nearest rank) of `values`.
+fn percentile(values: &[Duration], p: f64) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn median(values: &[Duration]) -> Duration {
-    let mut sorted = values.to_vec();
-    sorted.sort();
-    percentile(&sorted, 50.0)
+    percentile(values, 50.0)
 }
 
 fn ms(d: Duration) -> String {
@@ -270,40 +323,75 @@ fn ms(d: Duration) -> String {
 
 fn mb(bytes: u64) -> String {
     format!(
-        "{:.1} MB ({:.1} MiB)",
+        "{:.2} MB ({:.2} MiB)",
         bytes as f64 / 1e6,
         bytes as f64 / 1_048_576.0
     )
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "**missed**"
-    }
-}
-
-/// Calls grouped by operation, e.g. `PutLogEvents ×2, CreateLogStream`.
+/// `PutLogEvents ×2, CreateLogStream ×1`-style summary of calls in the order first seen.
 fn call_summary(calls: &[String]) -> String {
-    if calls.is_empty() {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for call in calls {
+        match counted.iter_mut().find(|(op, _)| op == call) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((call, 1)),
+        }
+    }
+    if counted.is_empty() {
         return "none".to_owned();
     }
-    calls.join(" → ")
+    counted
+        .iter()
+        .map(|(op, n)| format!("{op} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// The median of a criterion bench of `parse_format`, in ns, if it has been run.
-fn criterion_median_ns(target_dir: &Path, bench: &str) -> Option<f64> {
-    let path = target_dir
-        .join("criterion/parse_format")
-        .join(bench)
-        .join("new/estimates.json");
-    let estimates: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    estimates["median"]["point_estimate"].as_f64()
+/// Criterion's medians for the `parse_format` group, by bench id (`bounce-notification`, `two-records#1`,
+/// ...), in ns. Only results written since `BENCH_SINCE` (Unix seconds, set by `make bench`), so a table
+/// never quotes an earlier run's numbers.
+fn criterion_medians(target_dir: &Path) -> BTreeMap<String, f64> {
+    let since = std::env::var("BENCH_SINCE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+    let group = target_dir.join("criterion/parse_format");
+    let mut medians = BTreeMap::new();
+    let mut dirs = vec![group.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
+                continue;
+            }
+            let new = path.join("new");
+            let (Ok(benchmark), Ok(estimates)) = (
+                std::fs::read_to_string(new.join("benchmark.json")),
+                std::fs::read_to_string(new.join("estimates.json")),
+            ) else {
+                dirs.push(path);
+                continue;
+            };
+            let fresh = std::fs::metadata(new.join("estimates.json"))
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| since.is_none_or(|since| modified >= since));
+            let benchmark: Value = serde_json::from_str(&benchmark).unwrap_or_default();
+            let estimates: Value = serde_json::from_str(&estimates).unwrap_or_default();
+            if let (true, Some(id), Some(ns)) = (
+                fresh,
+                benchmark["value_str"].as_str(),
+                estimates["median"]["point_estimate"].as_f64(),
+            ) {
+                medians.insert(id.to_owned(), ns);
+            }
+        }
+    }
+    medians
 }
 
+/// `<target>`: the bench runs the binary cargo built for it, `<target>/release/ses-feedback-logger`.
 fn target_dir() -> PathBuf {
-    // The bench runs the binary cargo built for it: <target>/release/ses-feedback-logger.
     Path::new(env!("CARGO_BIN_EXE_ses-feedback-logger"))
         .ancestors()
         .nth(2)
@@ -320,27 +408,41 @@ fn machine() -> String {
         .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("{cpus} CPUs ({model}), Linux {}", kernel.trim())
+    format!(
+        "{} {cpus} CPUs ({model}), Linux {}",
+        std::env::consts::ARCH,
+        kernel.trim()
+    )
 }
 
-struct Row {
-    metric: String,
-    target: &'static str,
-    measured: String,
-    verdict: &'static str,
-}
+/// The table: metric, target, measured, verdict.
+#[derive(Default)]
+struct Table(Vec<[String; 4]>);
 
-fn row(
-    metric: impl Into<String>,
-    target: &'static str,
-    measured: String,
-    verdict: &'static str,
-) -> Row {
-    Row {
-        metric: metric.into(),
-        target,
-        measured,
-        verdict,
+impl Table {
+    /// A row with a target: `met` says whether the measurement meets it.
+    fn target(&mut self, metric: impl Into<String>, target: &str, measured: String, met: bool) {
+        let verdict = if met { "met" } else { "**missed**" };
+        self.0.push([
+            metric.into(),
+            target.to_owned(),
+            measured,
+            verdict.to_owned(),
+        ]);
+    }
+
+    /// A row that only informs.
+    fn info(&mut self, metric: impl Into<String>, measured: String) {
+        self.0
+            .push([metric.into(), String::new(), measured, String::new()]);
+    }
+
+    fn print(&self) {
+        println!("| Metric | Target | Measured | |");
+        println!("|---|---|---|---|");
+        for [metric, target, measured, verdict] in &self.0 {
+            println!("| {metric} | {target} | {measured} | {verdict} |");
+        }
     }
 }
 
@@ -349,25 +451,42 @@ async fn run() {
     let warmup = setting("BENCH_WARMUP", 50);
     let warm_invocations = setting("BENCH_WARM_INVOCATIONS", 1000).max(1);
     let fixtures = fixtures();
-    let typical = &fixtures
+    let typical = fixtures
         .iter()
-        .find(|f| f.name == TYPICAL_EVENT)
-        .expect("typical fixture")
-        .payload;
+        .find(|(name, _)| name == TYPICAL_EVENT)
+        .map(|(_, payload)| payload.clone())
+        .expect("typical fixture");
 
     let proxy = RecordingProxy::start(&moto_endpoint()).await;
     let group = unique_name("/bench/runtime");
-    let endpoint = proxy.url();
+    // The environment template.yaml gives the function with its default parameters, as Lambda passes it.
+    let mut envs: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", proxy.url().as_str()),
+        ("LOG_GROUP_NAME", group.as_str()),
+        ("LOG_FORMAT", "json"),
+        ("ALLOWED_TOPIC_ARNS", TOPIC_ARN),
+        ("SUPPRESS", "off"),
+        ("METRICS_NAMESPACE", "SesFeedbackLogger"),
+        // LoggingConfig: JSON, INFO.
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        // Lambda does not set this; the tests' default (true) would hide an instance-metadata probe, which
+        // here would stall the start for the SDK's timeouts.
+        ("AWS_EC2_METADATA_DISABLED", "false"),
+    ]
+    .iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
     // BENCH_FN_<NAME>=value sets <NAME> for the function, for experiments (e.g. BENCH_FN_RUST_LOG=warn).
     let extra: Vec<(String, String)> = std::env::vars()
         .filter_map(|(name, value)| Some((name.strip_prefix("BENCH_FN_")?.to_owned(), value)))
         .collect();
-    let mut envs = vec![
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("LOG_GROUP_NAME", group.as_str()),
-    ];
-    envs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    let mut ids = Ids { next: 0 };
+    envs.extend(extra.iter().cloned());
+    let mut bench = Bench {
+        proxy,
+        envs,
+        next_id: 0,
+    };
     eprintln!(
         "runtime bench: {} against moto at {}; {cold_starts} cold starts, {warmup} + {warm_invocations} warm invocations{}",
         env!("CARGO_BIN_EXE_ses-feedback-logger"),
@@ -376,313 +495,256 @@ async fn run() {
     );
 
     // The first start of all finds no group: it creates the group and the stream.
-    let creating = cold_start(&proxy, &envs, &mut ids, typical).await;
-    let creating_calls = creating.invocation.calls.clone();
-    let creating_time = creating.first_response;
+    let creating = cold_start(&mut bench, &typical).await;
+    let creating_calls = creating.sample.invocation.calls.clone();
+    let creating_time = creating.sample.first_response;
     drop(creating.process.kill().await);
-    drop(creating.api);
 
-    // Cold starts as they usually are: the group and stream exist.
-    let mut inits = Vec::new();
-    let mut firsts = Vec::new();
-    let mut cold_own = Vec::new();
-    let mut cold_rss = Vec::new();
-    let mut cold_calls = Vec::new();
-    let mut warm = None;
-    for start in 0..cold_starts {
-        let cold = cold_start(&proxy, &envs, &mut ids, typical).await;
-        inits.push(cold.init);
-        firsts.push(cold.first_response);
-        cold_own.push(cold.first_response.saturating_sub(cold.invocation.endpoint));
-        cold_rss.extend(cold.peak_rss);
-        cold_calls.push(cold.invocation.calls.clone());
-        if start + 1 == cold_starts {
-            warm = Some((cold.api, cold.process));
-        } else {
-            drop(cold.process.kill().await);
+    // Cold starts as they usually are: the group and stream exist. The last process stays for the warm runs.
+    let mut starts = Vec::new();
+    let mut live: Option<(RuntimeApi, FunctionProcess)> = None;
+    for _ in 0..cold_starts {
+        if let Some((_, process)) = live.take() {
+            drop(process.kill().await);
         }
+        let start = cold_start(&mut bench, &typical).await;
+        starts.push(start.sample);
+        live = Some((start.api, start.process));
     }
-    let (api, process) = warm.expect("at least one cold start");
+    let (api, process) = live.expect("at least one cold start");
 
     // Warm invocations of the typical notification.
-    for _ in 0..warmup {
-        invoke(&api, &proxy, &mut ids, typical).await;
-    }
-    let mut latencies = Vec::new();
-    let mut endpoint_times = Vec::new();
-    let mut own = Vec::new();
-    let mut warm_typical_calls = 0;
-    let mut warm_typical_other_calls = Vec::new();
+    run_invocations(&mut bench, &api, &typical, warmup).await;
     let cpu_before = cpu_time(&process);
-    for _ in 0..warm_invocations {
-        let invocation = invoke(&api, &proxy, &mut ids, typical).await;
-        latencies.push(invocation.latency);
-        endpoint_times.push(invocation.endpoint);
-        own.push(invocation.latency.saturating_sub(invocation.endpoint));
-        for call in invocation.calls {
-            if call == "PutLogEvents" {
-                warm_typical_calls += 1;
-            } else {
-                warm_typical_other_calls.push(call);
-            }
-        }
-    }
-
+    let warm = run_invocations(&mut bench, &api, &typical, warm_invocations).await;
     let cpu_per_invocation = cpu_time(&process)
         .zip(cpu_before)
         .map(|(after, before)| (after - before) / warm_invocations as u32);
 
-    // Every fixture, warm: once so every type's stream exists, then counted.
-    for fixture in &fixtures {
-        invoke(&api, &proxy, &mut ids, &fixture.payload).await;
+    // Every fixture, warm: once so every stream exists, then counted against the streams it wrote.
+    for (_, payload) in &fixtures {
+        run_invocations(&mut bench, &api, payload, 1).await;
     }
-    let mut streams_touched = 0;
-    let mut puts = 0;
-    let mut others: Vec<String> = Vec::new();
-    let mut mismatches: Vec<String> = Vec::new();
-    for fixture in &fixtures {
-        let invocation = invoke(&api, &proxy, &mut ids, &fixture.payload).await;
-        let streams = invocation.response["written"]
-            .as_object()
-            .map_or(0, |written| written.len());
-        let fixture_puts = invocation
-            .calls
-            .iter()
-            .filter(|c| *c == "PutLogEvents")
-            .count();
-        streams_touched += streams;
-        puts += fixture_puts;
-        others.extend(
-            invocation
-                .calls
-                .iter()
-                .filter(|c| *c != "PutLogEvents")
-                .cloned(),
-        );
-        if fixture_puts != streams {
+    let mut fixture_puts = 0;
+    let mut fixture_streams = 0;
+    let mut fixture_other = BTreeMap::<String, usize>::new();
+    let mut mismatches = Vec::new();
+    for (name, payload) in &fixtures {
+        let run = run_invocations(&mut bench, &api, payload, 1).await;
+        fixture_puts += run.count(PUT);
+        fixture_streams += run.streams_written();
+        for (op, n) in run.calls.iter().filter(|(op, _)| *op != PUT) {
+            *fixture_other.entry(op.clone()).or_default() += n;
+        }
+        if run.count(PUT) != run.streams_written() {
             mismatches.push(format!(
-                "{}: {fixture_puts} puts for {streams} streams",
-                fixture.name
+                "{name}: {} PutLogEvents for {} streams",
+                run.count(PUT),
+                run.streams_written()
             ));
         }
     }
-    let warm_rss = peak_rss(&process);
+    let rss = peak_rss(&process);
+    let invocations_served = 1 + warmup + warm_invocations + 2 * fixtures.len();
     let output = process.kill().await;
     drop(api);
 
     // The table.
-    let mut sorted = latencies.clone();
-    sorted.sort();
-    let mut sorted_own = own.clone();
-    sorted_own.sort();
     let target = target_dir();
-    let mut rows = Vec::new();
+    let mut table = Table::default();
 
-    let criterion = |bench: &str| criterion_median_ns(&target, bench);
-    match criterion("bounce-notification") {
-        Some(ns) => rows.push(row(
-            "Parse + format, typical notification (bounce-notification.json, 1 recipient), median",
-            "≤ 5 µs",
-            format!("{:.2} µs ({:.0} notifications/s)", ns / 1e3, 1e9 / ns),
-            verdict(ns <= 5_000.0),
-        )),
-        None => rows.push(row(
+    let criterion = criterion_medians(&target);
+    let throughput = |ns: f64| format!("{:.2} µs, {:.0} notifications/s", ns / 1e3, 1e9 / ns);
+    if criterion.is_empty() {
+        table.info(
             "Parse + format (criterion)",
-            "≤ 5 µs",
             "not run: `cargo bench --bench parse_format`".to_owned(),
-            "—",
-        )),
+        );
     }
-    let fixture_ns: Vec<f64> = fixtures
-        .iter()
-        .flat_map(|f| {
-            let stem = f.name.trim_end_matches(".json").to_owned();
-            [stem.clone(), format!("{stem}#1"), format!("{stem}#2")]
-        })
-        .filter_map(|bench| criterion(&bench))
-        .collect();
-    if !fixture_ns.is_empty() {
-        let min = fixture_ns.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = fixture_ns.iter().copied().fold(0.0, f64::max);
-        rows.push(row(
-            format!(
-                "Parse + format, each of the {} fixture notifications, medians",
-                fixture_ns.len()
+    // The typical notification first, then the large bounce, the typical one's variants, every fixture.
+    let mut ids: Vec<&String> = criterion.keys().collect();
+    ids.sort_by_key(|id| {
+        let rank = match id.as_str() {
+            TYPICAL_EVENT => 0,
+            LARGE_BOUNCE => 1,
+            id if id.starts_with(TYPICAL_EVENT) => 2,
+            _ => 3,
+        };
+        (rank, id.as_str())
+    });
+    for id in ids {
+        let ns = criterion[id];
+        match id.as_str() {
+            TYPICAL_EVENT => table.target(
+                format!("Parse + format, {id} (typical: 1 recipient), median"),
+                "≤ 5 µs",
+                throughput(ns),
+                ns <= 5_000.0,
             ),
-            "",
-            format!("{:.2}–{:.2} µs", min / 1e3, max / 1e3),
-            "",
-        ));
-    }
-    if let Some(ns) = criterion("bounce-50-recipients") {
-        rows.push(row(
-            "Parse + format, 50-recipient bounce, median",
-            "",
-            format!(
-                "{:.1} µs ({:.0} notifications/s, {:.2} µs per recipient)",
-                ns / 1e3,
-                1e9 / ns,
-                ns / 50e3
+            LARGE_BOUNCE => table.info(
+                format!("Parse + format, {id}, median"),
+                format!("{}; {:.2} µs per recipient", throughput(ns), ns / 50e3),
             ),
-            "",
-        ));
+            _ => table.info(format!("Parse + format, {id}, median"), throughput(ns)),
+        }
     }
-    let init = median(&inits);
-    rows.push(row(
-        format!("Init: process start → first GET /next, median of {cold_starts}"),
-        "≤ 8 ms",
+
+    let inits: Vec<Duration> = starts.iter().map(|s| s.init).collect();
+    let firsts: Vec<Duration> = starts.iter().map(|s| s.first_response).collect();
+    let cold_own: Vec<Duration> = starts.iter().map(|s| s.invocation.own()).collect();
+    let spread = |values: &[Duration]| {
         format!(
             "{} (min {}, max {})",
-            ms(init),
-            ms(*inits.iter().min().expect("starts")),
-            ms(*inits.iter().max().expect("starts"))
-        ),
-        verdict(init <= Duration::from_millis(8)),
-    ));
-    let first = median(&firsts);
-    rows.push(row(
-        format!(
-            "Cold start: process start → first response (event queued), median of {cold_starts}"
-        ),
+            ms(median(values)),
+            ms(*values.iter().min().expect("starts")),
+            ms(*values.iter().max().expect("starts"))
+        )
+    };
+    table.target(
+        format!("Init: spawn → first GET /next, median of {cold_starts}"),
+        "≤ 8 ms",
+        spread(&inits),
+        median(&inits) <= Duration::from_millis(8),
+    );
+    table.target(
+        format!("Cold start: spawn → first response, event queued, median of {cold_starts}"),
         "≤ 15 ms",
         format!(
-            "{} (min {}, max {}); own time {}",
-            ms(first),
-            ms(*firsts.iter().min().expect("starts")),
-            ms(*firsts.iter().max().expect("starts")),
+            "{}; of which own time {}",
+            spread(&firsts),
             ms(median(&cold_own))
         ),
-        verdict(first <= Duration::from_millis(15)),
-    ));
-    rows.push(row(
-        "Cold start that creates the log group and stream (first start)",
-        "",
+        median(&firsts) <= Duration::from_millis(15),
+    );
+    table.info(
+        "Cold start that creates the log group and stream (first start of the run)",
         ms(creating_time),
-        "",
-    ));
-    rows.push(row(
+    );
+    let latencies: Vec<Duration> = warm.invocations.iter().map(|i| i.latency).collect();
+    let endpoint: Vec<Duration> = warm.invocations.iter().map(|i| i.endpoint).collect();
+    let own: Vec<Duration> = warm.invocations.iter().map(Invocation::own).collect();
+    table.info(
         format!("Warm invocation latency, median / p99 of {warm_invocations}"),
-        "",
         format!(
             "{} / {}",
-            ms(percentile(&sorted, 50.0)),
-            ms(percentile(&sorted, 99.0))
+            ms(median(&latencies)),
+            ms(percentile(&latencies, 99.0))
         ),
-        "",
-    ));
-    rows.push(row(
-        "… of which at the CloudWatch endpoint (proxy + moto), median",
-        "",
-        ms(median(&endpoint_times)),
-        "",
-    ));
-    let own_median = percentile(&sorted_own, 50.0);
-    rows.push(row(
-        "… the function's own time, median / p99",
-        "≤ 0.5 ms",
-        format!("{} / {}", ms(own_median), ms(percentile(&sorted_own, 99.0))),
-        verdict(own_median <= Duration::from_micros(500)),
-    ));
-    if let Some(cpu) = cpu_per_invocation {
-        rows.push(row(
-            "… the function's CPU time per warm invocation (/proc schedstat)",
-            "",
-            ms(cpu),
-            "",
-        ));
-    }
-    let warm_rss_ok = warm_rss.is_some_and(|b| b <= 16 * 1_000_000);
-    rows.push(row(
+    );
+    table.info(
+        "… spent at the CloudWatch endpoint (proxy + moto), median / p99",
         format!(
-            "Peak RSS (VmHWM) after {} invocations",
-            1 + warmup + warm_invocations + 2 * fixtures.len()
+            "{} / {}",
+            ms(median(&endpoint)),
+            ms(percentile(&endpoint, 99.0))
         ),
-        "≤ 16 MB",
-        warm_rss.map_or("unavailable".to_owned(), mb),
-        verdict(warm_rss_ok),
-    ));
-    if let Some(&rss) = cold_rss.iter().max() {
-        rows.push(row(
-            "Peak RSS after the first invocation, largest of the cold starts",
-            "",
-            mb(rss),
-            "",
-        ));
+    );
+    table.target(
+        "… the function's own time (latency − endpoint), median / p99",
+        "≤ 0.5 ms",
+        format!("{} / {}", ms(median(&own)), ms(percentile(&own, 99.0))),
+        median(&own) <= Duration::from_micros(500),
+    );
+    if let Some(cpu) = cpu_per_invocation {
+        table.info(
+            "… the process's CPU time per warm invocation (all threads, /proc schedstat), mean",
+            ms(cpu),
+        );
     }
-    rows.push(row(
-        "CloudWatch Logs calls, cold start, new group",
-        "",
+    table.target(
+        format!("Peak RSS (VmHWM) after {invocations_served} invocations"),
+        "≤ 16 MB",
+        rss.map_or("unavailable".to_owned(), mb),
+        rss.is_some_and(|b| b <= 16_000_000),
+    );
+
+    table.info(
+        "CloudWatch Logs calls, cold start, no log group yet",
         call_summary(&creating_calls),
-        "",
-    ));
-    let mut distinct_cold: Vec<String> = cold_calls.iter().map(|c| call_summary(c)).collect();
-    distinct_cold.sort();
-    distinct_cold.dedup();
-    rows.push(row(
-        "CloudWatch Logs calls, cold start, group and stream exist",
-        "",
-        distinct_cold.join("; "),
-        "",
-    ));
-    let warm_calls_ok = warm_typical_calls == warm_invocations
-        && warm_typical_other_calls.is_empty()
-        && mismatches.is_empty()
-        && others.is_empty();
-    rows.push(row(
-        "CloudWatch Logs calls, warm",
+    );
+    let mut cold_calls: Vec<String> = starts
+        .iter()
+        .map(|s| call_summary(&s.invocation.calls))
+        .collect();
+    cold_calls.sort();
+    cold_calls.dedup();
+    let cold_ok = cold_calls == [format!("{PUT} ×1")];
+    table.target(
+        format!("CloudWatch Logs calls, cold start, group and stream exist ({cold_starts} starts)"),
+        "1 PutLogEvents",
+        cold_calls.join("; "),
+        cold_ok,
+    );
+    let warm_per_invocation = warm.count(PUT) as f64 / warm_invocations as f64;
+    table.target(
+        format!("CloudWatch Logs calls, warm, typical notification ({warm_invocations} invocations)"),
         "1 per stream touched, no create/describe",
         format!(
-            "{:.2} PutLogEvents per invocation of the typical event ({warm_invocations} invocations); \
-             every fixture: {puts} PutLogEvents for {streams_touched} streams touched; other calls: {}",
-            warm_typical_calls as f64 / warm_invocations as f64,
-            if others.is_empty() && warm_typical_other_calls.is_empty() {
+            "{warm_per_invocation:.2} PutLogEvents per invocation ({} streams touched per invocation); other calls: {}",
+            warm.streams_written() as f64 / warm_invocations as f64,
+            warm.other_calls()
+        ),
+        warm.count(PUT) == warm.streams_written() && warm.other_calls() == 0,
+    );
+    table.target(
+        format!(
+            "CloudWatch Logs calls, warm, each of the {} fixtures once",
+            fixtures.len()
+        ),
+        "1 per stream touched, no create/describe",
+        format!(
+            "{fixture_puts} PutLogEvents for {fixture_streams} streams touched; other calls: {}{}",
+            if fixture_other.is_empty() {
                 "none".to_owned()
             } else {
-                format!("{:?} {:?}", warm_typical_other_calls, others)
+                format!("{fixture_other:?}")
+            },
+            if mismatches.is_empty() {
+                String::new()
+            } else {
+                format!("; mismatched: {}", mismatches.join(", "))
             }
         ),
-        verdict(warm_calls_ok),
-    ));
-    if !mismatches.is_empty() {
-        eprintln!("warm call mismatches: {mismatches:?}");
-    }
+        mismatches.is_empty() && fixture_other.is_empty(),
+    );
+    let notifications = warm_invocations; // one SNS record per invocation of the typical event
+    table.info(
+        "CloudWatch Logs calls per 1,000 notifications, SNS (one notification per invocation), warm",
+        format!(
+            "{:.0}",
+            warm.calls.values().sum::<usize>() as f64 * 1000.0 / notifications as f64
+        ),
+    );
+
     let zip = std::env::var_os("LAMBDA_ZIP")
         .map(PathBuf::from)
         .unwrap_or_else(|| target.join("lambda/ses-feedback-logger/bootstrap.zip"));
     match std::fs::metadata(&zip) {
-        Ok(meta) => rows.push(row(
+        Ok(meta) => table.target(
             "arm64 release zip (cargo lambda build --release --arm64)",
             "≤ 4 MB",
             mb(meta.len()),
-            verdict(meta.len() <= 4 * 1_000_000),
-        )),
-        Err(_) => rows.push(row(
+            meta.len() <= 4_000_000,
+        ),
+        Err(_) => table.info(
             "arm64 release zip",
-            "≤ 4 MB",
             format!("{} not built: run `make package`", zip.display()),
-            "—",
-        )),
+        ),
     }
     if let Ok(meta) = std::fs::metadata(env!("CARGO_BIN_EXE_ses-feedback-logger")) {
-        rows.push(row(
-            "x86_64 release binary (the one measured above)",
-            "",
+        table.info(
+            format!(
+                "{} release binary (the one measured above)",
+                std::env::consts::ARCH
+            ),
             mb(meta.len()),
-            "",
-        ));
+        );
     }
 
     println!();
     println!("Machine: {}", machine());
     println!();
-    println!("| Metric | Target | Measured | |");
-    println!("|---|---|---|---|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} |",
-            r.metric, r.target, r.measured, r.verdict
-        );
-    }
+    table.print();
     if !output.stderr.trim().is_empty() {
         eprintln!("function stderr:\n{}", output.stderr);
     }

@@ -3,8 +3,8 @@
 #
 #   make bench    parse + format per notification (criterion, benches/parse_format.rs), then the release
 #                 binary through a local Lambda Runtime API against moto (benches/runtime.rs); prints one
-#                 table (docs/performance.md explains it). Builds the arm64 zip first if it is missing or
-#                 older than the sources, to report its size.
+#                 table (README.md, "Performance", explains it). Builds the arm64 zip first if it is missing
+#                 or older than the sources, to report its size.
 #
 # Knobs (make VAR=value, or in the environment):
 #   BENCH_COLD_STARTS       cold starts measured            (default 20)
@@ -21,9 +21,11 @@ BENCH_SOURCES   = Cargo.toml Cargo.lock $(wildcard src/*.rs src/**/*.rs)
 
 .PHONY: bench
 
+# BENCH_SINCE (when this run started) makes the table quote criterion results of this run only.
 bench: $(VENV)/.installed $(if $(filter 0,$(BENCH_PACKAGE)),,$(BENCH_ZIP)) ## Benchmarks: parse+format per notification, then the release binary through a local Lambda Runtime API against moto; one table
-	$(CARGO) bench --locked --bench parse_format -- $(CRITERION_ARGS)
-	LAMBDA_ZIP="$(abspath $(BENCH_ZIP))" MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" \
+	since=$$(date +%s); \
+	$(CARGO) bench --locked --bench parse_format -- $(CRITERION_ARGS); \
+	BENCH_SINCE=$$since LAMBDA_ZIP="$(abspath $(BENCH_ZIP))" MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" \
 		scripts/with-moto.sh $(CARGO) bench --locked --bench runtime
 	MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" scripts/with-moto.sh $(CARGO) bench --locked --bench api_calls
 
