@@ -163,6 +163,19 @@ impl Run {
             .map(Invocation::streams_written)
             .sum()
     }
+
+    /// Notifications handled: the records the responses report.
+    fn notifications(&self) -> u64 {
+        self.invocations
+            .iter()
+            .map(|i| i.response["records"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// CloudWatch Logs calls of every kind per 1,000 notifications.
+    fn calls_per_thousand(&self) -> f64 {
+        self.calls.values().sum::<usize>() as f64 * 1000.0 / self.notifications().max(1) as f64
+    }
 }
 
 /// Invokes the warm process behind `api` `count` times with `payload` (new MessageIds each time), one after
@@ -722,13 +735,12 @@ async fn run() {
         ),
         mismatches.is_empty() && fixture_other.is_empty(),
     );
-    let notifications = warm_invocations; // one SNS record per invocation of the typical event
     table.info(
-        "CloudWatch Logs calls per 1,000 notifications, SNS (one notification per invocation), warm",
         format!(
-            "{:.0}",
-            warm.calls.values().sum::<usize>() as f64 * 1000.0 / notifications as f64
+            "CloudWatch Logs calls per 1,000 notifications, SNS (one per invocation, {} notifications), warm",
+            warm.notifications()
         ),
+        format!("{:.0}", warm.calls_per_thousand()),
     );
 
     let zip = std::env::var_os("LAMBDA_ZIP")
