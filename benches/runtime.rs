@@ -651,26 +651,20 @@ async fn run() {
     let latencies: Vec<Duration> = warm.invocations.iter().map(|i| i.latency).collect();
     let endpoint: Vec<Duration> = warm.invocations.iter().map(|i| i.endpoint).collect();
     let own: Vec<Duration> = warm.invocations.iter().map(Invocation::own).collect();
+    let median_p99 =
+        |values: &[Duration]| format!("{} / {}", ms(median(values)), ms(percentile(values, 99.0)));
     table.info(
         format!("Warm invocation latency, median / p99 of {warm_invocations}"),
-        format!(
-            "{} / {}",
-            ms(median(&latencies)),
-            ms(percentile(&latencies, 99.0))
-        ),
+        median_p99(&latencies),
     );
     table.info(
         "… spent at the CloudWatch endpoint (proxy + moto), median / p99",
-        format!(
-            "{} / {}",
-            ms(median(&endpoint)),
-            ms(percentile(&endpoint, 99.0))
-        ),
+        median_p99(&endpoint),
     );
     table.target(
         "… the function's own time (latency − endpoint), median / p99",
         "≤ 0.5 ms",
-        format!("{} / {}", ms(median(&own)), ms(percentile(&own, 99.0))),
+        median_p99(&own),
         median(&own) <= Duration::from_micros(500),
     );
     if let Some(cpu) = cpu_per_invocation {
