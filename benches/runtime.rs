@@ -163,6 +163,19 @@ impl Run {
             .map(Invocation::streams_written)
             .sum()
     }
+
+    /// Notifications handled: the records the responses report.
+    fn notifications(&self) -> u64 {
+        self.invocations
+            .iter()
+            .map(|i| i.response["records"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// CloudWatch Logs calls of every kind per 1,000 notifications.
+    fn calls_per_thousand(&self) -> f64 {
+        self.calls.values().sum::<usize>() as f64 * 1000.0 / self.notifications().max(1) as f64
+    }
 }
 
 /// Invokes the warm process behind `api` `count` times with `payload` (new MessageIds each time), one after
@@ -348,17 +361,16 @@ fn call_summary(calls: &[String]) -> String {
         .join(", ")
 }
 
-/// Criterion's medians for the `parse_format` group, by bench id (`bounce-notification`, `two-records#1`,
-/// ...), in ns. Only results written since `BENCH_SINCE` (Unix seconds, set by `make bench`), so a table
-/// never quotes an earlier run's numbers.
-fn criterion_medians(target_dir: &Path) -> BTreeMap<String, f64> {
+/// Criterion's medians for one group of benches/parse_format.rs, by bench id (`bounce-notification`,
+/// `two-records#1`, ...), in ns. Only results written since `BENCH_SINCE` (Unix seconds, set by `make bench`),
+/// so a table never quotes an earlier run's numbers.
+fn criterion_medians(target_dir: &Path, group: &str) -> BTreeMap<String, f64> {
     let since = std::env::var("BENCH_SINCE")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-    let group = target_dir.join("criterion/parse_format");
     let mut medians = BTreeMap::new();
-    let mut dirs = vec![group.clone()];
+    let mut dirs = vec![target_dir.join("criterion").join(group)];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -397,6 +409,14 @@ fn target_dir() -> PathBuf {
         .nth(2)
         .expect("binary under <target>/<profile>/")
         .to_path_buf()
+}
+
+/// The 1-minute load average: how busy the shared machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn machine() -> String {
@@ -482,6 +502,7 @@ async fn run() {
         .filter_map(|(name, value)| Some((name.strip_prefix("BENCH_FN_")?.to_owned(), value)))
         .collect();
     envs.extend(extra.iter().cloned());
+    let load_at_start = load_average();
     let mut bench = Bench {
         proxy,
         envs,
@@ -553,7 +574,7 @@ async fn run() {
     let target = target_dir();
     let mut table = Table::default();
 
-    let criterion = criterion_medians(&target);
+    let criterion = criterion_medians(&target, "parse_format");
     let throughput = |ns: f64| format!("{:.2} µs, {:.0} notifications/s", ns / 1e3, 1e9 / ns);
     if criterion.is_empty() {
         table.info(
@@ -587,6 +608,13 @@ async fn run() {
             ),
             _ => table.info(format!("Parse + format, {id}, median"), throughput(ns)),
         }
+    }
+
+    if let Some(ns) = criterion_medians(&target, "handler_cpu").get(TYPICAL_EVENT) {
+        table.info(
+            format!("Handler CPU for a whole {TYPICAL_EVENT} payload (SNS envelope, parse, format, grouping), median"),
+            throughput(*ns),
+        );
     }
 
     let inits: Vec<Duration> = starts.iter().map(|s| s.init).collect();
@@ -623,26 +651,20 @@ async fn run() {
     let latencies: Vec<Duration> = warm.invocations.iter().map(|i| i.latency).collect();
     let endpoint: Vec<Duration> = warm.invocations.iter().map(|i| i.endpoint).collect();
     let own: Vec<Duration> = warm.invocations.iter().map(Invocation::own).collect();
+    let median_p99 =
+        |values: &[Duration]| format!("{} / {}", ms(median(values)), ms(percentile(values, 99.0)));
     table.info(
         format!("Warm invocation latency, median / p99 of {warm_invocations}"),
-        format!(
-            "{} / {}",
-            ms(median(&latencies)),
-            ms(percentile(&latencies, 99.0))
-        ),
+        median_p99(&latencies),
     );
     table.info(
         "… spent at the CloudWatch endpoint (proxy + moto), median / p99",
-        format!(
-            "{} / {}",
-            ms(median(&endpoint)),
-            ms(percentile(&endpoint, 99.0))
-        ),
+        median_p99(&endpoint),
     );
     table.target(
         "… the function's own time (latency − endpoint), median / p99",
         "≤ 0.5 ms",
-        format!("{} / {}", ms(median(&own)), ms(percentile(&own, 99.0))),
+        median_p99(&own),
         median(&own) <= Duration::from_micros(500),
     );
     if let Some(cpu) = cpu_per_invocation {
@@ -680,7 +702,7 @@ async fn run() {
         format!("CloudWatch Logs calls, warm, typical notification ({warm_invocations} invocations)"),
         "1 per stream touched, no create/describe",
         format!(
-            "{warm_per_invocation:.2} PutLogEvents per invocation ({} streams touched per invocation); other calls: {}",
+            "{warm_per_invocation:.2} PutLogEvents per invocation, {:.2} streams touched per invocation; other calls: {}",
             warm.streams_written() as f64 / warm_invocations as f64,
             warm.other_calls()
         ),
@@ -707,13 +729,12 @@ async fn run() {
         ),
         mismatches.is_empty() && fixture_other.is_empty(),
     );
-    let notifications = warm_invocations; // one SNS record per invocation of the typical event
     table.info(
-        "CloudWatch Logs calls per 1,000 notifications, SNS (one notification per invocation), warm",
         format!(
-            "{:.0}",
-            warm.calls.values().sum::<usize>() as f64 * 1000.0 / notifications as f64
+            "CloudWatch Logs calls per 1,000 notifications, SNS (one per invocation, {} notifications), warm",
+            warm.notifications()
         ),
+        format!("{:.0}", warm.calls_per_thousand()),
     );
 
     let zip = std::env::var_os("LAMBDA_ZIP")
@@ -742,7 +763,11 @@ async fn run() {
     }
 
     println!();
-    println!("Machine: {}", machine());
+    println!(
+        "Machine: {}; load average {load_at_start} at the start, {} at the end",
+        machine(),
+        load_average()
+    );
     println!();
     table.print();
     if !output.stderr.trim().is_empty() {

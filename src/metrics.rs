@@ -288,7 +288,7 @@ pub fn is_valid_namespace(namespace: &str) -> bool {
 /// each metric is a `Count` whose value is a top-level member.
 ///
 /// Written straight into the line, strings escaped by serde_json: building a `serde_json::Value`
-/// first cost about a tenth of a warm invocation's CPU (README, "Performance").
+/// first cost about a tenth of a warm invocation's instructions (docs/performance.md).
 fn document(
     namespace: &str,
     timestamp_ms: i64,
