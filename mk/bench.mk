@@ -3,7 +3,7 @@
 #
 #   make bench    parse + format per notification (criterion, benches/parse_format.rs), then the release
 #                 binary through a local Lambda Runtime API against moto (benches/runtime.rs); prints one
-#                 table (README.md, "Performance", explains it). Builds the arm64 zip first if it is missing
+#                 table (docs/performance.md explains it). Builds the arm64 zip first if it is missing
 #                 or older than the sources, to report its size.
 #
 # Knobs (make VAR=value, or in the environment):
