@@ -107,6 +107,11 @@ impl Tally {
         }
     }
 
+    fn record(&mut self) {
+        self.summary.records += 1;
+        self.metrics.count_record();
+    }
+
     fn duplicate(&mut self) {
         self.summary.duplicates += 1;
         self.metrics.count_duplicate();
@@ -365,17 +370,17 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
 
     /// Writes every message's log events, one write per stream; says which messages were not stored.
     async fn store(&self, messages: &[InboundMessage], tally: &mut Tally) -> Stored {
-        tally.summary.records += messages.len();
         let mut streams: BTreeMap<&'static str, StreamWrite> = BTreeMap::new();
         let mut seen = HashSet::new();
         for (index, message) in messages.iter().enumerate() {
+            // Every message received counts, duplicates included (the README's `Records`).
+            tally.record();
             let key = message.dedupe_key.as_str();
             if !seen.insert(key) || self.already_stored(key) {
                 tally.duplicate();
                 info!(message_key = %key, "already stored by this environment; skipped");
                 continue;
             }
-            tally.metrics.count_record();
             self.collect(index, message, tally, &mut streams);
         }
         let total = streams.len();

@@ -427,3 +427,19 @@ async fn a_stream_that_finished_before_another_timed_out_is_not_rewritten_on_ret
         BTreeMap::from([("Bounce".to_owned(), 1), ("Complaint".to_owned(), 1)])
     );
 }
+
+#[tokio::test]
+async fn a_redelivered_record_counts_as_received_in_the_response_and_the_metrics() {
+    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let payload = fixture!("bounce-notification.json");
+    handler.handle_measured(payload).await.0.unwrap();
+    let (again, metrics) = handler.handle_measured(payload).await;
+    let again = again.unwrap();
+    assert_eq!((again.records, again.duplicates), (1, 1));
+    let totals: serde_json::Value = serde_json::from_str(&metrics.emf_lines("Test", 0)[0]).unwrap();
+    assert_eq!(
+        (&totals["Records"], &totals["Duplicates"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "Records counts every record received, as the response does"
+    );
+}
