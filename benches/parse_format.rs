@@ -17,12 +17,12 @@ use std::time::Duration;
 use aws_lambda_events::sns::{SnsEvent, SnsRecord};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
-use ses_feedback_logger::privacy::AddressHasher;
-use ses_feedback_logger::record::{
+use ses_feedback_logger::feedback::{parse_message, ParsedMessage};
+use ses_feedback_logger::log_events::privacy::AddressHasher;
+use ses_feedback_logger::log_events::{
     feedback_records, unrecognized_entry, Formatting, LogEntry, LogFormat, SnsContext,
     UNRECOGNIZED_STREAM,
 };
-use ses_feedback_logger::ses::{parse_message, ParsedMessage};
 
 macro_rules! fixtures {
     ($($name:literal),* $(,)?) => {

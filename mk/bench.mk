@@ -17,7 +17,7 @@
 BENCH_ZIP       = $(or $(LAMBDA_ZIP),$(or $(CARGO_TARGET_DIR),target)/lambda/ses-feedback-logger/bootstrap.zip)
 BENCH_PACKAGE  ?= 1
 CRITERION_ARGS ?=
-BENCH_SOURCES   = Cargo.toml Cargo.lock $(wildcard src/*.rs src/**/*.rs)
+BENCH_SOURCES   = Cargo.toml Cargo.lock $(shell find src -name "*.rs")
 
 .PHONY: bench
 

@@ -4,13 +4,13 @@ use aws_config::environment::{
 use aws_config::{BehaviorVersion, SdkConfig};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
-use ses_feedback_logger::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
-use ses_feedback_logger::config::{AddressHashKey, Config};
-use ses_feedback_logger::handler::{AccessPolicy, Handler};
-use ses_feedback_logger::privacy::AddressHasher;
-use ses_feedback_logger::record::Formatting;
-use ses_feedback_logger::replay;
-use ses_feedback_logger::suppression::SesSuppressor;
+use ses_feedback_logger::app::config::{AddressHashKey, Config};
+use ses_feedback_logger::app::replay;
+use ses_feedback_logger::log_events::privacy::AddressHasher;
+use ses_feedback_logger::log_events::Formatting;
+use ses_feedback_logger::operations::suppression::SesSuppressor;
+use ses_feedback_logger::pipeline::{AccessPolicy, Handler};
+use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -32,7 +32,7 @@ async fn main() -> Result<(), Error> {
             Some(AddressHasher::new(key.as_bytes()).unwrap_or_else(|e| stop_start(e)))
         }
         Some(AddressHashKey::Parameter(name)) => {
-            let key = ses_feedback_logger::secrets::read_secure_string(
+            let key = ses_feedback_logger::app::secrets::read_secure_string(
                 &aws_sdk_ssm::Client::new(&sdk_config),
                 name,
             )

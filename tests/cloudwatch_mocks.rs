@@ -16,9 +16,9 @@ use aws_sdk_cloudwatchlogs::types::error::{
 use aws_sdk_cloudwatchlogs::types::RejectedLogEventsInfo;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use ses_feedback_logger::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
-use ses_feedback_logger::record::LogEntry;
-use ses_feedback_logger::sink::{LogSink, WriteError};
+use ses_feedback_logger::log_events::LogEntry;
+use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
+use ses_feedback_logger::storage::{LogSink, WriteError};
 
 const GROUP: &str = "ses-feedback";
 

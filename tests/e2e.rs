@@ -6,8 +6,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use ses_feedback_logger::record::UNRECOGNIZED_STREAM;
-use ses_feedback_logger::ses::EventType;
+use ses_feedback_logger::feedback::EventType;
+use ses_feedback_logger::log_events::UNRECOGNIZED_STREAM;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
     RuntimeApi,

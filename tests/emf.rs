@@ -1,5 +1,5 @@
 //! The metrics' EMF lines, checked against the CloudWatch embedded metric format specification
-//! with a validator written here, independently of `src/metrics.rs`.
+//! with a validator written here, independently of `src/operations/metrics.rs`.
 //!
 //! Rules checked (AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification):
 //! - the log event is one JSON object, nothing before or after it;
@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
-use ses_feedback_logger::metrics::{is_valid_namespace, Metrics};
+use ses_feedback_logger::operations::metrics::{is_valid_namespace, Metrics};
 
 const NAMESPACE: &str = "SesFeedback";
 const TIMESTAMP: i64 = 1_717_171_717_171;

@@ -9,10 +9,10 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_sdk_cloudwatchlogs::config::{Credentials, Region};
 use serde_json::{json, Value};
-use ses_feedback_logger::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
-use ses_feedback_logger::handler::{Handler, HandlerError};
-use ses_feedback_logger::record::LogFormat;
-use ses_feedback_logger::sink::WriteError;
+use ses_feedback_logger::log_events::LogFormat;
+use ses_feedback_logger::pipeline::{Handler, HandlerError};
+use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
+use ses_feedback_logger::storage::WriteError;
 use support::{cloudwatch_client, moto_endpoint, read_stream, unique_name, Fault, RecordingProxy};
 
 const BOUNCE: &str = include_str!("../events/bounce-event.json");

@@ -3,10 +3,10 @@
 
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::Value;
-use ses_feedback_logger::record::{
+use ses_feedback_logger::feedback::{parse_message, EventType, ParsedMessage, SetupMessage};
+use ses_feedback_logger::log_events::{
     feedback_entries, unrecognized_entry, LogEntry, LogFormat, SnsContext,
 };
-use ses_feedback_logger::ses::{parse_message, EventType, ParsedMessage, SetupMessage};
 
 /// What one SNS record turns into: (stream, log events), or the setup message it is.
 enum Outcome {

@@ -5,12 +5,12 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use ses_feedback_logger::inbound::{read_replay_line, Content, InboundMessage};
-use ses_feedback_logger::privacy::AddressHasher;
-use ses_feedback_logger::record::{
+use ses_feedback_logger::feedback::{parse_message, ParsedMessage};
+use ses_feedback_logger::log_events::privacy::AddressHasher;
+use ses_feedback_logger::log_events::{
     feedback_entries, unrecognized_entry, Formatting, LogFormat, SnsContext, MAX_MESSAGE_BYTES,
 };
-use ses_feedback_logger::ses::{parse_message, ParsedMessage};
+use ses_feedback_logger::sources::{read_replay_line, Content, InboundMessage};
 
 const SNS: SnsContext<'static> = SnsContext {
     message_id: Some("6f4e3a1c-0000-4000-8000-000000000001"),
@@ -104,7 +104,7 @@ fn key() -> impl Strategy<Value = String> {
             "newTopicPreferences",
             "feedbackId",
             "reportingMTA",
-            // Envelope, SQS and replay shapes (src/inbound.rs).
+            // Envelope, SQS and replay shapes (src/sources/mod.rs).
             "Records",
             "Sns",
             "eventSource",

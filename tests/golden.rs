@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::{json, Value};
-use ses_feedback_logger::handler::{AccessPolicy, Handler};
-use ses_feedback_logger::privacy::AddressHasher;
-use ses_feedback_logger::record::{Formatting, LogFormat};
-use ses_feedback_logger::replay::{replay, ReplayReport};
-use ses_feedback_logger::suppression::{
+use ses_feedback_logger::app::replay::{replay, ReplayReport};
+use ses_feedback_logger::log_events::privacy::AddressHasher;
+use ses_feedback_logger::log_events::{Formatting, LogFormat};
+use ses_feedback_logger::operations::suppression::{
     SuppressError, SuppressMode, SuppressionReason, Suppressor,
 };
+use ses_feedback_logger::pipeline::{AccessPolicy, Handler};
 
 mod support;
 use support::RecordingSink;

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use lambda_runtime::Diagnostic;
-use ses_feedback_logger::handler::{AccessPolicy, Handler, HandlerError, REMEMBERED_MESSAGES};
-use ses_feedback_logger::privacy::AddressHasher;
-use ses_feedback_logger::record::{Formatting, LogFormat};
+use ses_feedback_logger::log_events::privacy::AddressHasher;
+use ses_feedback_logger::log_events::{Formatting, LogFormat};
+use ses_feedback_logger::pipeline::{AccessPolicy, Handler, HandlerError, REMEMBERED_MESSAGES};
 use support::RecordingSink;
 use tokio::sync::Barrier;
 

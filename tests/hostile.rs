@@ -5,10 +5,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use ses_feedback_logger::batch::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES};
-use ses_feedback_logger::cloudwatch::CloudWatchSink;
-use ses_feedback_logger::handler::Handler;
-use ses_feedback_logger::record::{LogFormat, MAX_MESSAGE_BYTES};
+use ses_feedback_logger::log_events::{LogFormat, MAX_MESSAGE_BYTES};
+use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::storage::batch::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES};
+use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, unique_name, RecordingProxy, RecordingSink,
 };
@@ -84,7 +84,7 @@ async fn a_256_kb_message_is_stored_within_the_event_limit() {
     let event: Value = serde_json::from_str(event).unwrap();
     assert_eq!(event["emailAddress"], "big@example.com");
     // Escapes in the SES JSON take at least as many bytes as they do in ours, so a message SNS accepts
-    // always fits one event whole (truncation is for the 1 MB limit, tested in src/record.rs).
+    // always fits one event whole (truncation is for the 1 MB limit, tested in src/log_events/mod.rs).
     assert_eq!(event["diagnosticCode"].as_str().unwrap(), diagnostic);
 }
 

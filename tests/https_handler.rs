@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde_json::{json, Value};
-use ses_feedback_logger::handler::{AccessPolicy, Handler, Response};
-use ses_feedback_logger::record::LogFormat;
-use ses_feedback_logger::sns_https::SnsHttpsEndpoint;
-use ses_feedback_logger::sns_url::SnsUrlPolicy;
+use ses_feedback_logger::log_events::LogFormat;
+use ses_feedback_logger::pipeline::{AccessPolicy, Handler, Response};
+use ses_feedback_logger::sources::https::url::SnsUrlPolicy;
+use ses_feedback_logger::sources::https::SnsHttpsEndpoint;
 use sns_stand_in::{notification, sign, StandIn, TestSigner};
 use support::RecordingSink;
 

@@ -6,10 +6,10 @@ mod support;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use ses_feedback_logger::cloudwatch::CloudWatchSink;
-use ses_feedback_logger::handler::Handler;
-use ses_feedback_logger::record::{LogEntry, LogFormat};
-use ses_feedback_logger::sink::LogSink;
+use ses_feedback_logger::log_events::{LogEntry, LogFormat};
+use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
+use ses_feedback_logger::storage::LogSink;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name, RecordingProxy,
 };
@@ -159,7 +159,7 @@ async fn plain_format_restamps_with_the_original_time_appended() {
     let stored = read_stream(&cloudwatch_client(&moto_endpoint()).await, &group, "Bounce").await;
     assert_eq!(stored.len(), 1);
     let feedback_ms = 1_795_169_730_000;
-    if ses_feedback_logger::batch::is_accepted_time(feedback_ms, now_ms()) {
+    if ses_feedback_logger::storage::batch::is_accepted_time(feedback_ms, now_ms()) {
         assert_eq!(stored[0], (feedback_ms, "bob@example.org".to_owned()));
     } else {
         assert_eq!(

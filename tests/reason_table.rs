@@ -27,7 +27,7 @@
 //! Since SES in fact calls many more 5.x.x bounces `Transient` (any wording it does not
 //! recognise), the count of addresses SES alone under-calls is a lower bound.
 
-use ses_feedback_logger::reason::{classify, Reason, Reason::*, PERMANENT};
+use ses_feedback_logger::feedback::reason::{classify, Reason, Reason::*, PERMANENT};
 
 /// What the log event's `effectiveBounceType` should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

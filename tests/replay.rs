@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 
 use serde_json::Value;
-use ses_feedback_logger::handler::Handler;
-use ses_feedback_logger::record::LogFormat;
-use ses_feedback_logger::replay::{replay, ReplayReport};
+use ses_feedback_logger::app::replay::{replay, ReplayReport};
+use ses_feedback_logger::log_events::LogFormat;
+use ses_feedback_logger::pipeline::Handler;
 use support::RecordingSink;
 use support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 use tokio::io::AsyncWriteExt;

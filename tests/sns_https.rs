@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use ses_feedback_logger::function_url::{HttpRequest, HttpResponse};
-use ses_feedback_logger::sns_fetch::ClientSetupError;
-use ses_feedback_logger::sns_https::{SnsHttpsEndpoint, VerifiedNotification};
-use ses_feedback_logger::sns_url::SnsUrlPolicy;
+use ses_feedback_logger::sources::https::fetch::ClientSetupError;
+use ses_feedback_logger::sources::https::function_url::{HttpRequest, HttpResponse};
+use ses_feedback_logger::sources::https::url::SnsUrlPolicy;
+use ses_feedback_logger::sources::https::{SnsHttpsEndpoint, VerifiedNotification};
 
 use sns_stand_in::{confirmation, notification, post, request, sign, StandIn, TestSigner};
 

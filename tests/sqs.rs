@@ -6,8 +6,8 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use ses_feedback_logger::handler::{AccessPolicy, Handler, Response};
-use ses_feedback_logger::record::LogFormat;
+use ses_feedback_logger::log_events::LogFormat;
+use ses_feedback_logger::pipeline::{AccessPolicy, Handler, Response};
 use support::RecordingSink;
 
 const ENVELOPES: &str = include_str!("../events/sqs-sns-envelopes.json");

@@ -11,9 +11,9 @@ use aws_sdk_sesv2::types::SuppressionListReason;
 use aws_sdk_sesv2::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::Value;
-use ses_feedback_logger::handler::Handler;
-use ses_feedback_logger::record::LogFormat;
-use ses_feedback_logger::suppression::{SesSuppressor, SuppressMode};
+use ses_feedback_logger::log_events::LogFormat;
+use ses_feedback_logger::operations::suppression::{SesSuppressor, SuppressMode};
+use ses_feedback_logger::pipeline::Handler;
 use support::RecordingSink;
 
 macro_rules! fixture {
@@ -167,7 +167,7 @@ async fn a_failed_suppression_is_counted_and_loses_no_log_event() {
 
 #[tokio::test]
 async fn a_suppression_error_never_quotes_the_address() {
-    use ses_feedback_logger::suppression::{SuppressionReason, Suppressor};
+    use ses_feedback_logger::operations::suppression::{SuppressionReason, Suppressor};
     let quoting = mock!(Client::put_suppressed_destination).then_error(|| {
         PutSuppressedDestinationError::BadRequestException(
             BadRequestException::builder()

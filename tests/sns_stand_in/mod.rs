@@ -13,7 +13,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use num_bigint::BigUint;
 use serde_json::{json, Map, Value};
-use ses_feedback_logger::function_url::HttpRequest;
+use ses_feedback_logger::sources::https::function_url::HttpRequest;
 
 use crate::support::http::{reply, serve};
 

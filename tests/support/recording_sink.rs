@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use ses_feedback_logger::record::LogEntry;
-use ses_feedback_logger::sink::{LogSink, WriteError};
+use ses_feedback_logger::log_events::LogEntry;
+use ses_feedback_logger::storage::{LogSink, WriteError};
 use tokio::sync::Barrier;
 
 /// Records every write; can fail one stream, or hold writes at a barrier.

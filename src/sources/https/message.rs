@@ -53,7 +53,7 @@ pub struct SnsHttpMessage {
     pub unsubscribe_url: Option<String>,
     #[serde(default)]
     pub signature_version: Option<String>,
-    /// Base64 of the RSA signature over [`crate::sns_signature::canonical_string`].
+    /// Base64 of the RSA signature over [`crate::sources::https::signature::canonical_string`].
     #[serde(default)]
     pub signature: Option<String>,
     #[serde(default, rename = "SigningCertURL", alias = "SigningCertUrl")]

@@ -6,6 +6,9 @@
 //! scalar was expected is treated as absent). A message whose structure cannot be read at all is reported as
 //! [`ParsedMessage::Unrecognized`] so the caller can keep it verbatim.
 
+pub mod reason;
+pub mod timestamp;
+
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};

@@ -1,7 +1,7 @@
 //! Configuration, read from the environment once when the execution environment starts.
 
-use crate::record::LogFormat;
-use crate::suppression::SuppressMode;
+use crate::log_events::LogFormat;
+use crate::operations::suppression::SuppressMode;
 
 pub const DEFAULT_LOG_GROUP: &str = "ses-feedback";
 
@@ -114,7 +114,7 @@ impl Config {
         };
         let metrics_namespace =
             setting("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
-        if !crate::metrics::is_valid_namespace(&metrics_namespace) {
+        if !crate::operations::metrics::is_valid_namespace(&metrics_namespace) {
             return Err(ConfigError::InvalidMetricsNamespace(metrics_namespace));
         }
         Ok(Config {

@@ -7,8 +7,8 @@ use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::put_suppressed_destination::PutSuppressedDestinationError;
 use aws_sdk_sesv2::types::SuppressionListReason;
 
-use crate::reason::PERMANENT;
-use crate::ses::EventType;
+use crate::feedback::reason::PERMANENT;
+use crate::feedback::EventType;
 
 /// `SUPPRESS`: which addresses to suppress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

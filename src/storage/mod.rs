@@ -1,9 +1,13 @@
 //! The seam between the handler and CloudWatch Logs: one narrow trait, so the handler can be tested with a
 //! recording fake and the real writer on its own.
 
+pub mod batch;
+pub mod cloudwatch;
+pub mod recent;
+
 use std::future::Future;
 
-use crate::record::LogEntry;
+use crate::log_events::LogEntry;
 
 /// Stores log events in one stream of the feedback log group.
 pub trait LogSink: Sync {

@@ -6,9 +6,9 @@
 //! 2. `ALLOWED_TOPIC_ARNS` set, else 403 for everything: an open HTTPS endpoint would confirm a subscription
 //!    to any topic in any account and store whatever it sends, so it stays shut until topics are named;
 //! 3. the body (base64-decoded when flagged) is an SNS message, its `TopicArn` is allowed, it carries a
-//!    signature of version 1 or 2, and its `SigningCertURL` is SNS's own ([`crate::sns_url`]), else 403;
-//! 4. the certificate, fetched once per environment ([`crate::sns_fetch`]), verifies the signature over the
-//!    message's canonical string ([`crate::sns_signature`]), else 403; a certificate host that cannot be
+//!    signature of version 1 or 2, and its `SigningCertURL` is SNS's own ([`crate::sources::https::url`]), else 403;
+//! 4. the certificate, fetched once per environment ([`crate::sources::https::fetch`]), verifies the signature over the
+//!    message's canonical string ([`crate::sources::https::signature`]), else 403; a certificate host that cannot be
 //!    reached or answers 5xx gets 502 instead, so that SNS delivers again later rather than dropping it.
 //!
 //! Then, by `Type`: a `Notification` goes to the caller's store (200 when stored, 500 when not, so SNS retries);
@@ -23,16 +23,22 @@
 //! matter would drop SNS's own retries, and a replayed genuine notification only writes again what the log
 //! already has (same SNS message id).
 
+pub mod fetch;
+pub mod function_url;
+pub mod message;
+pub mod signature;
+pub mod url;
+
 use std::future::Future;
 use std::time::Duration;
 
 use tracing::{error, info, warn};
 
-use crate::function_url::{BodyNotBase64, HttpRequest, HttpResponse};
-use crate::sns_fetch::{ClientSetupError, FetchError, SnsFetcher};
-use crate::sns_message::{MessageType, NotAnSnsMessage, SnsHttpMessage};
-use crate::sns_signature::{self, SignatureError, SignatureVersion};
-use crate::sns_url::{SnsUrlPolicy, UrlRejected};
+use crate::sources::https::fetch::{ClientSetupError, FetchError, SnsFetcher};
+use crate::sources::https::function_url::{BodyNotBase64, HttpRequest, HttpResponse};
+use crate::sources::https::message::{MessageType, NotAnSnsMessage, SnsHttpMessage};
+use crate::sources::https::signature::{SignatureError, SignatureVersion};
+use crate::sources::https::url::{SnsUrlPolicy, UrlRejected};
 
 /// A notification whose signature verified, for a topic in the allow-list: what the Lambda path reads from an
 /// SNS record.
@@ -52,7 +58,7 @@ pub struct VerifiedNotification {
 impl VerifiedNotification {
     fn from_message(message: SnsHttpMessage) -> VerifiedNotification {
         VerifiedNotification {
-            timestamp_millis: crate::timestamp::parse_millis(&message.timestamp),
+            timestamp_millis: crate::feedback::timestamp::parse_millis(&message.timestamp),
             message_id: message.message_id,
             topic_arn: message.topic_arn,
             subject: message.subject,
@@ -173,7 +179,7 @@ impl SnsHttpsEndpoint {
         })
     }
 
-    /// Another time limit than [`crate::sns_fetch::FETCH_TIMEOUT`] for each certificate or confirmation fetch.
+    /// Another time limit than [`crate::sources::https::fetch::FETCH_TIMEOUT`] for each certificate or confirmation fetch.
     pub fn with_fetch_timeout(mut self, timeout: Duration) -> SnsHttpsEndpoint {
         self.fetcher = self.fetcher.with_timeout(timeout);
         self
@@ -255,7 +261,7 @@ impl SnsHttpsEndpoint {
             .signing_key(&certificate_url)
             .await
             .map_err(|error| Refused::about(Refusal::Certificate(error), &message, true))?;
-        sns_signature::verify(&message, &key).map_err(|error| about(error.into()))?;
+        signature::verify(&message, &key).map_err(|error| about(error.into()))?;
         Ok(message)
     }
 

@@ -4,14 +4,16 @@
 //! out, and an event that would exceed CloudWatch's size limit can be refitted by truncating its longest
 //! field (with a visible marker) instead of being dropped.
 
+pub mod privacy;
+
 use std::fmt::Write as _;
 
 use serde_json::value::RawValue;
 
-use crate::privacy::{domain_of, AddressHasher};
-use crate::reason::{self, Reason};
-use crate::ses::{Details, EventType, Feedback, Recipient, Text, UnrecognizedReason};
-use crate::timestamp::{format_millis, parse_millis};
+use crate::feedback::reason::{self, Reason};
+use crate::feedback::timestamp::{format_millis, parse_millis};
+use crate::feedback::{Details, EventType, Feedback, Recipient, Text, UnrecognizedReason};
+use crate::log_events::privacy::{domain_of, AddressHasher};
 
 /// CloudWatch counts 26 bytes per event against a 1,048,576-byte batch, so one event's message can be at
 /// most this long.
@@ -307,7 +309,7 @@ fn feedback_json(
     } = *record;
     let mail = feedback.notification.mail.as_ref();
     let details = feedback.details();
-    let detail = |field: fn(&crate::ses::Details) -> &crate::ses::Text| {
+    let detail = |field: fn(&crate::feedback::Details) -> &crate::feedback::Text| {
         details.and_then(|d| field(d).as_str())
     };
     let mut json = JsonObject::new(cap);
@@ -499,7 +501,7 @@ fn push_json_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ses::{parse_message, ParsedMessage};
+    use crate::feedback::{parse_message, ParsedMessage};
     use serde_json::Value;
 
     const SNS: SnsContext<'static> = SnsContext {
@@ -659,7 +661,7 @@ mod tests {
         let raw = "not json \u{0} at all";
         let entry = unrecognized_entry(
             raw,
-            &crate::ses::UnrecognizedReason::NotJson,
+            &crate::feedback::UnrecognizedReason::NotJson,
             &SNS,
             &LogFormat::Json.into(),
         );

@@ -1,7 +1,7 @@
 //! CloudWatch Logs' PutLogEvents rules, applied before a put: which times it accepts, and how events must be
 //! ordered and split into batches.
 
-use crate::record::LogEntry;
+use crate::log_events::LogEntry;
 
 /// At most this many events per PutLogEvents call.
 pub const MAX_BATCH_EVENTS: usize = 10_000;

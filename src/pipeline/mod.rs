@@ -11,23 +11,23 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
-use crate::function_url::{HttpRequest, HttpResponse};
-use crate::inbound::{
-    read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
-};
-use crate::metrics::Metrics;
-use crate::recent::RecentMap;
-use crate::record::{
+use crate::feedback::timestamp::now_millis;
+use crate::feedback::{parse_message, EventType, ParsedMessage};
+use crate::log_events::{
     feedback_records, unrecognized_entry, Formatting, LogEntry, UNRECOGNIZED_STREAM,
 };
-use crate::ses::{parse_message, EventType, ParsedMessage};
-use crate::sink::{LogSink, WriteError};
-use crate::sns_fetch::ClientSetupError;
-use crate::sns_https::SnsHttpsEndpoint;
-use crate::suppression::{
+use crate::operations::metrics::Metrics;
+use crate::operations::suppression::{
     suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
 };
-use crate::timestamp::now_millis;
+use crate::sources::https::fetch::ClientSetupError;
+use crate::sources::https::function_url::{HttpRequest, HttpResponse};
+use crate::sources::https::SnsHttpsEndpoint;
+use crate::sources::{
+    read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
+};
+use crate::storage::recent::RecentMap;
+use crate::storage::{LogSink, WriteError};
 
 /// How long all CloudWatch writes of one invocation may take together. Lambda's timeout (template.yaml) is
 /// above it, so an outage fails the invocation cleanly and Lambda retries, then dead-letters it.

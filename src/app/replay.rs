@@ -6,11 +6,11 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::handler::Handler;
-use crate::inbound::{read_replay_line, InboundMessage, UnusableLine};
-use crate::sink::LogSink;
-use crate::suppression::Suppressor;
-use crate::timestamp::now_millis;
+use crate::feedback::timestamp::now_millis;
+use crate::operations::suppression::Suppressor;
+use crate::pipeline::Handler;
+use crate::sources::{read_replay_line, InboundMessage, UnusableLine};
+use crate::storage::LogSink;
 
 /// Messages handed to the handler at once: one PutLogEvents per stream per chunk (split further only by
 /// CloudWatch's limits), and a bounded amount held in memory.

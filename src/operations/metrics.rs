@@ -20,8 +20,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::reason::Reason;
-use crate::ses::EventType;
+use crate::feedback::reason::Reason;
+use crate::feedback::EventType;
 
 /// The dimension value for a value outside the known set.
 pub const OTHER: &str = "Other";

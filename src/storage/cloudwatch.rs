@@ -21,11 +21,11 @@ use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
-use crate::batch::prepare_batches;
-use crate::recent::RecentMap;
-use crate::record::LogEntry;
-use crate::sink::{LogSink, WriteError};
-use crate::timestamp::now_millis;
+use crate::feedback::timestamp::now_millis;
+use crate::log_events::LogEntry;
+use crate::storage::batch::prepare_batches;
+use crate::storage::recent::RecentMap;
+use crate::storage::{LogSink, WriteError};
 
 /// Sequence-token corrections to accept per batch before giving up (only older endpoints send them).
 const MAX_SEQUENCE_TOKEN_RETRIES: usize = 5;

@@ -8,7 +8,7 @@
 //!   Token, TopicArn, Type.
 //!
 //! `SignatureVersion` `1` is RSA PKCS#1 v1.5 with SHA-1, `2` the same with SHA-256; anything else is refused.
-//! Which certificate may be used is [`crate::sns_url`]'s business: this module only reads one it is given.
+//! Which certificate may be used is [`crate::sources::https::url`]'s business: this module only reads one it is given.
 
 use aws_lc_rs::signature::{
     ParsedPublicKey, RsaParameters, UnparsedPublicKey,
@@ -18,7 +18,7 @@ use base64::Engine as _;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::CertificateDer;
 
-use crate::sns_message::{MessageType, SnsHttpMessage};
+use crate::sources::https::message::{MessageType, SnsHttpMessage};
 
 /// The two signature schemes SNS uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,10 +285,12 @@ mod tests {
     mod aws_sample {
         pub const CERTIFICATE_URL: &str =
             "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
-        pub const CERTIFICATE: &str = include_str!("../tests/data/sns/aws-sample-certificate.pem");
-        pub const SHA1_NOTIFICATION: &str = include_str!("../tests/data/sns/aws-sample-sha1.json");
+        pub const CERTIFICATE: &str =
+            include_str!("../../../tests/data/sns/aws-sample-certificate.pem");
+        pub const SHA1_NOTIFICATION: &str =
+            include_str!("../../../tests/data/sns/aws-sample-sha1.json");
         pub const SHA256_NOTIFICATION: &str =
-            include_str!("../tests/data/sns/aws-sample-sha256.json");
+            include_str!("../../../tests/data/sns/aws-sample-sha256.json");
     }
 
     fn aws_key() -> SigningKey {

@@ -1,6 +1,6 @@
 //! The two things the HTTPS path fetches: SNS signing certificates (cached) and subscription confirmations.
 //!
-//! Only [`CheckedUrl`]s are fetched, so only URLs [`crate::sns_url`] accepted. The client is hyper with rustls
+//! Only [`CheckedUrl`]s are fetched, so only URLs [`crate::sources::https::url`] accepted. The client is hyper with rustls
 //! on aws-lc-rs and the system's root certificates, as the AWS SDK's own; with the production policy it
 //! refuses plain `http` even if a URL got that far. Each request has one bounded attempt
 //! ([`FETCH_TIMEOUT`]): a failure is answered with a status that makes SNS retry the delivery later, which is
@@ -23,9 +23,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::OnceCell;
 
-use crate::recent::RecentMap;
-use crate::sns_signature::{CertificateError, SigningKey};
-use crate::sns_url::{CheckedUrl, SnsUrlPolicy};
+use crate::sources::https::signature::{CertificateError, SigningKey};
+use crate::sources::https::url::{CheckedUrl, SnsUrlPolicy};
+use crate::storage::recent::RecentMap;
 
 /// How long one fetch (connect, TLS, request, whole body) may take. SNS waits for the endpoint's answer only
 /// for a limited time, so a slow certificate host must not use it all.

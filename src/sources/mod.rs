@@ -2,6 +2,8 @@
 //! message delivery off) or bare SES notifications (raw delivery on), or a replayed line holding any of
 //! these. Each becomes [`InboundMessage`]s, which the handler treats alike.
 
+pub mod https;
+
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use aws_lambda_events::sns::{SnsEvent, SnsRecord};
@@ -10,10 +12,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::function_url::HttpRequest;
-use crate::record::SnsContext;
-use crate::sns_https::VerifiedNotification;
-use crate::timestamp::parse_millis;
+use crate::feedback::timestamp::parse_millis;
+use crate::log_events::SnsContext;
+use crate::sources::https::function_url::HttpRequest;
+use crate::sources::https::VerifiedNotification;
 
 /// One SNS message (or one bare SES notification), with what its envelope said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -430,7 +432,7 @@ mod tests {
         let message = InboundMessage::from_sqs_message(event.records[0].clone(), NOW);
         assert_eq!(message.timestamp_ms, 1_700_000_000_000);
         assert!(matches!(
-            read_invocation(include_str!("../events/bounce-notification.json")),
+            read_invocation(include_str!("../../events/bounce-notification.json")),
             Ok(Invocation::Sns(_))
         ));
         assert!(matches!(
@@ -458,7 +460,7 @@ mod tests {
 
     #[test]
     fn replay_lines_of_every_shape_are_unwrapped_to_their_messages() {
-        let sns_event = include_str!("../events/bounce-notification.json");
+        let sns_event = include_str!("../../events/bounce-notification.json");
         let sns_line: Value = serde_json::from_str(sns_event).unwrap();
         let sqs_record = serde_json::json!({
             "messageId": "q1", "body": envelope("Notification"), "eventSource": "aws:sqs"
