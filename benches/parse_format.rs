@@ -20,9 +20,10 @@ use serde_json::Value;
 use ses_feedback_logger::feedback::{parse_message, ParsedMessage};
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{
-    feedback_records, unrecognized_entry, Formatting, LogEntry, LogFormat, SnsContext,
-    UNRECOGNIZED_STREAM,
+    feedback_records, unrecognized_entry, Formatting, LogFormat, UNRECOGNIZED_STREAM,
 };
+use ses_feedback_logger::sources::{Envelope, InboundMessage};
+use ses_feedback_logger::storage::LogEvent;
 
 macro_rules! fixtures {
     ($($name:literal),* $(,)?) => {
@@ -59,16 +60,16 @@ fn sns_event(payload: &str) -> SnsEvent {
     serde_json::from_str(payload).expect("fixture is an SNS event")
 }
 
-fn context(record: &SnsRecord) -> SnsContext<'_> {
-    SnsContext::of_record(record)
+fn context(record: &SnsRecord) -> Envelope {
+    InboundMessage::from_sns_record(record.clone()).envelope
 }
 
 /// What `Handler::collect` does for one record, minus the log line: the stream and its log events.
 fn parse_and_format(
     message: &str,
-    context: &SnsContext<'_>,
+    context: &Envelope,
     formatting: &Formatting,
-) -> Option<(&'static str, Vec<LogEntry>)> {
+) -> Option<(&'static str, Vec<LogEvent>)> {
     match parse_message(message) {
         ParsedMessage::Feedback(feedback) => Some((
             feedback.event_type.name(),
@@ -87,9 +88,9 @@ fn parse_and_format(
 }
 
 /// The handler's CPU work for a whole payload: envelope, every record, grouped per stream.
-fn handle_payload(payload: &str, formatting: &Formatting) -> BTreeMap<&'static str, Vec<LogEntry>> {
+fn handle_payload(payload: &str, formatting: &Formatting) -> BTreeMap<&'static str, Vec<LogEvent>> {
     let event = sns_event(payload);
-    let mut streams: BTreeMap<&'static str, Vec<LogEntry>> = BTreeMap::new();
+    let mut streams: BTreeMap<&'static str, Vec<LogEvent>> = BTreeMap::new();
     for record in &event.records {
         let context = context(record);
         if let Some((stream, entries)) = parse_and_format(&record.sns.message, &context, formatting)

@@ -16,8 +16,8 @@ use aws_sdk_cloudwatchlogs::types::error::{
 use aws_sdk_cloudwatchlogs::types::RejectedLogEventsInfo;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use ses_feedback_logger::log_events::LogEntry;
 use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
+use ses_feedback_logger::storage::LogEvent;
 use ses_feedback_logger::storage::{LogSink, WriteError};
 
 const GROUP: &str = "ses-feedback";
@@ -42,10 +42,10 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-fn entries(count: usize) -> Vec<LogEntry> {
+fn entries(count: usize) -> Vec<LogEvent> {
     let now = now_ms();
     (0..count)
-        .map(|i| LogEntry::new(now - 1_000 + i as i64, format!("{{\"n\":{i}}}")))
+        .map(|i| LogEvent::new(now - 1_000 + i as i64, format!("{{\"n\":{i}}}")))
         .collect()
 }
 

@@ -4,13 +4,13 @@
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::Value;
 use ses_feedback_logger::feedback::{parse_message, EventType, ParsedMessage, SetupMessage};
-use ses_feedback_logger::log_events::{
-    feedback_entries, unrecognized_entry, LogEntry, LogFormat, SnsContext,
-};
+use ses_feedback_logger::log_events::{feedback_entries, unrecognized_entry, LogFormat};
+use ses_feedback_logger::sources::InboundMessage;
+use ses_feedback_logger::storage::LogEvent;
 
 /// What one SNS record turns into: (stream, log events), or the setup message it is.
 enum Outcome {
-    Stream(&'static str, Vec<LogEntry>),
+    Stream(&'static str, Vec<LogEvent>),
     Setup(SetupMessage),
 }
 
@@ -20,7 +20,7 @@ fn outcomes(fixture: &str, format: LogFormat) -> Vec<Outcome> {
         .records
         .iter()
         .map(|record| {
-            let sns = SnsContext::of_record(record);
+            let sns = InboundMessage::from_sns_record(record.clone()).envelope;
             match parse_message(&record.sns.message) {
                 ParsedMessage::Feedback(feedback) => Outcome::Stream(
                     feedback.event_type.name(),

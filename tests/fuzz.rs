@@ -8,16 +8,19 @@ use serde_json::{json, Map, Value};
 use ses_feedback_logger::feedback::{parse_message, ParsedMessage};
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{
-    feedback_entries, unrecognized_entry, Formatting, LogFormat, SnsContext, MAX_MESSAGE_BYTES,
+    feedback_entries, unrecognized_entry, Formatting, LogFormat, MAX_MESSAGE_BYTES,
 };
+use ses_feedback_logger::sources::Envelope;
 use ses_feedback_logger::sources::{read_replay_line, Content, InboundMessage};
 
-const SNS: SnsContext<'static> = SnsContext {
-    message_id: Some("6f4e3a1c-0000-4000-8000-000000000001"),
-    topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback"),
-    subject: None,
-    timestamp_ms: 1_795_169_731_000,
-};
+fn envelope() -> Envelope {
+    Envelope {
+        message_id: Some("6f4e3a1c-0000-4000-8000-000000000001".to_owned()),
+        topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback".to_owned()),
+        subject: None,
+        timestamp_ms: 1_795_169_731_000,
+    }
+}
 
 /// Parses and formats `message` every way the function can; checks what comes out.
 fn parse_and_format(message: &str) {
@@ -32,13 +35,18 @@ fn parse_and_format(message: &str) {
     for formatting in &formattings {
         let entries = match parse_message(message) {
             ParsedMessage::Feedback(feedback) => {
-                let entries = feedback_entries(&feedback, &SNS, formatting);
+                let entries = feedback_entries(&feedback, &envelope(), formatting);
                 assert!(!entries.is_empty(), "feedback always has a recipient");
                 entries
             }
             ParsedMessage::Setup(_) => continue,
             ParsedMessage::Unrecognized(reason) => {
-                vec![unrecognized_entry(message, &reason, &SNS, formatting)]
+                vec![unrecognized_entry(
+                    message,
+                    &reason,
+                    &envelope(),
+                    formatting,
+                )]
             }
         };
         for entry in entries {

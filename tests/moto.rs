@@ -6,9 +6,10 @@ mod support;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use ses_feedback_logger::log_events::{LogEntry, LogFormat};
+use ses_feedback_logger::log_events::LogFormat;
 use ses_feedback_logger::pipeline::Handler;
 use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
+use ses_feedback_logger::storage::LogEvent;
 use ses_feedback_logger::storage::LogSink;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name, RecordingProxy,
@@ -134,8 +135,8 @@ async fn old_feedback_is_restamped_now_and_keeps_its_own_time_in_the_message() {
     sink.write(
         "Bounce",
         vec![
-            LogEntry::new(thirty_days_ago, "{\"timestamp\":\"old\"}".into()),
-            LogEntry::new(now_ms() - 60_000, "{\"timestamp\":\"recent\"}".into()),
+            LogEvent::new(thirty_days_ago, "{\"timestamp\":\"old\"}".into()),
+            LogEvent::new(now_ms() - 60_000, "{\"timestamp\":\"recent\"}".into()),
         ],
     )
     .await
@@ -175,8 +176,8 @@ async fn more_than_ten_thousand_events_are_split_into_batches_and_all_stored() {
     let group = unique_name("/test/ses-feedback");
     let sink = CloudWatchSink::new(cloudwatch_client(&proxy.url()).await, group.clone());
     let start = now_ms() - 600_000;
-    let entries: Vec<LogEntry> = (0..10_050)
-        .map(|i| LogEntry::new(start + i / 100, format!("event-{i}")))
+    let entries: Vec<LogEvent> = (0..10_050)
+        .map(|i| LogEvent::new(start + i / 100, format!("event-{i}")))
         .collect();
     sink.write("Send", entries).await.unwrap();
     let puts: Vec<usize> = proxy

@@ -14,6 +14,8 @@ use crate::feedback::reason::{self, Reason};
 use crate::feedback::timestamp::{format_millis, parse_millis};
 use crate::feedback::{Details, EventType, Feedback, Recipient, Text, UnrecognizedReason};
 use crate::log_events::privacy::{domain_of, AddressHasher};
+use crate::sources::Envelope;
+use crate::storage::LogEvent;
 
 /// CloudWatch counts 26 bytes per event against a 1,048,576-byte batch, so one event's message can be at
 /// most this long.
@@ -49,66 +51,10 @@ pub enum LogFormat {
     Plain,
 }
 
-/// One CloudWatch log event, ready to put.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    /// When CloudWatch files the event: the feedback's own time unless CloudWatch would refuse it.
-    pub timestamp_ms: i64,
-    pub message: String,
-    /// Plain-format messages carry no time of their own, so restamping appends the original one.
-    annotate_on_restamp: bool,
-}
-
-impl LogEntry {
-    pub fn new(timestamp_ms: i64, message: String) -> Self {
-        LogEntry {
-            timestamp_ms,
-            message,
-            annotate_on_restamp: false,
-        }
-    }
-
-    /// Files the event at `now_ms` while keeping its original time in the message.
-    pub fn restamp(&mut self, now_ms: i64) {
-        if self.annotate_on_restamp && self.timestamp_ms != now_ms {
-            let _ = write!(
-                self.message,
-                " timestamp={}",
-                format_millis(self.timestamp_ms)
-            );
-            self.annotate_on_restamp = false;
-        }
-        self.timestamp_ms = now_ms;
-    }
-}
-
-/// What the SNS envelope contributes to every log event of its record. A notification SNS delivered to SQS
-/// with raw message delivery on has no envelope: no MessageId or TopicArn, and the time SQS received it.
-#[derive(Debug, Clone, Copy)]
-pub struct SnsContext<'a> {
-    pub message_id: Option<&'a str>,
-    pub topic_arn: Option<&'a str>,
-    pub subject: Option<&'a str>,
-    pub timestamp_ms: i64,
-}
-
-impl<'a> SnsContext<'a> {
-    /// The envelope of a record of an SNS Lambda event.
-    pub fn of_record(record: &'a aws_lambda_events::sns::SnsRecord) -> Self {
-        let sns = &record.sns;
-        SnsContext {
-            message_id: Some(&sns.message_id),
-            topic_arn: Some(&sns.topic_arn),
-            subject: sns.subject.as_deref(),
-            timestamp_ms: sns.timestamp.timestamp_millis(),
-        }
-    }
-}
-
 /// One recipient of a notification: its log event, and what the function reads into it.
 #[derive(Debug)]
 pub struct RecipientRecord<'f> {
-    pub entry: LogEntry,
+    pub entry: LogEvent,
     /// The bare address, as SES gave it (for suppression; the log event may hold its hash instead).
     pub address: &'f str,
     /// Why a bounce or delay happened, for bounces and delivery delays.
@@ -120,10 +66,10 @@ pub struct RecipientRecord<'f> {
 /// One log event per recipient of `feedback`.
 pub fn feedback_entries(
     feedback: &Feedback,
-    sns: &SnsContext<'_>,
+    envelope: &Envelope,
     formatting: &Formatting,
-) -> Vec<LogEntry> {
-    feedback_records(feedback, sns, formatting)
+) -> Vec<LogEvent> {
+    feedback_records(feedback, envelope, formatting)
         .into_iter()
         .map(|record| record.entry)
         .collect()
@@ -132,10 +78,10 @@ pub fn feedback_entries(
 /// One [`RecipientRecord`] per recipient of `feedback`.
 pub fn feedback_records<'f>(
     feedback: &'f Feedback,
-    sns: &SnsContext<'_>,
+    envelope: &Envelope,
     formatting: &Formatting,
 ) -> Vec<RecipientRecord<'f>> {
-    let (timestamp_ms, timestamp) = feedback_time(feedback, sns);
+    let (timestamp_ms, timestamp) = feedback_time(feedback, envelope);
     let details = feedback.details();
     let detail = |field: fn(&'f Details) -> &'f Text| details.and_then(|d| field(d).as_str());
     feedback
@@ -187,7 +133,7 @@ pub fn feedback_records<'f>(
                 None => (address, None),
             };
             let entry = match formatting.layout {
-                LogFormat::Plain => LogEntry {
+                LogFormat::Plain => LogEvent {
                     timestamp_ms,
                     message: fit(|cap| match domain {
                         Some(domain) => {
@@ -197,7 +143,7 @@ pub fn feedback_records<'f>(
                     }),
                     annotate_on_restamp: true,
                 },
-                LogFormat::Json => LogEntry::new(
+                LogFormat::Json => LogEvent::new(
                     timestamp_ms,
                     fit(|cap| {
                         let record = FeedbackRecord {
@@ -208,7 +154,7 @@ pub fn feedback_records<'f>(
                             reason,
                             effective_bounce_type,
                         };
-                        feedback_json(&record, &timestamp, sns, cap)
+                        feedback_json(&record, &timestamp, envelope, cap)
                     }),
                 ),
             };
@@ -227,9 +173,9 @@ pub fn feedback_records<'f>(
 pub fn unrecognized_entry(
     raw: &str,
     reason: &UnrecognizedReason,
-    sns: &SnsContext<'_>,
+    envelope: &Envelope,
     formatting: &Formatting,
-) -> LogEntry {
+) -> LogEvent {
     let reason = reason.to_string();
     let (raw, reason) = match &formatting.address_hasher {
         Some(hasher) => (
@@ -241,18 +187,18 @@ pub fn unrecognized_entry(
     let message = fit(|cap| {
         let mut json = JsonObject::new(cap);
         json.text("reason", Some(&reason));
-        json.text("snsMessageId", sns.message_id);
-        json.text("topicArn", sns.topic_arn);
-        json.text("subject", sns.subject);
-        json.text("snsTimestamp", Some(&format_millis(sns.timestamp_ms)));
+        json.text("snsMessageId", envelope.message_id.as_deref());
+        json.text("topicArn", envelope.topic_arn.as_deref());
+        json.text("subject", envelope.subject.as_deref());
+        json.text("snsTimestamp", Some(&format_millis(envelope.timestamp_ms)));
         json.text("message", Some(&raw));
         json.finish()
     });
-    LogEntry::new(sns.timestamp_ms, message)
+    LogEvent::new(envelope.timestamp_ms, message)
 }
 
 /// The feedback's own time: the type object's `timestamp`, else `mail.timestamp`, else the SNS timestamp.
-fn feedback_time(feedback: &Feedback, sns: &SnsContext<'_>) -> (i64, String) {
+fn feedback_time(feedback: &Feedback, envelope: &Envelope) -> (i64, String) {
     let mail = feedback.notification.mail.as_ref();
     [
         feedback.details().and_then(|d| d.timestamp.as_str()),
@@ -262,7 +208,7 @@ fn feedback_time(feedback: &Feedback, sns: &SnsContext<'_>) -> (i64, String) {
     .flatten()
     .find_map(parse_millis)
     .map(|millis| (millis, format_millis(millis)))
-    .unwrap_or_else(|| (sns.timestamp_ms, format_millis(sns.timestamp_ms)))
+    .unwrap_or_else(|| (envelope.timestamp_ms, format_millis(envelope.timestamp_ms)))
 }
 
 /// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
@@ -296,7 +242,7 @@ struct FeedbackRecord<'a> {
 fn feedback_json(
     record: &FeedbackRecord<'_>,
     timestamp: &str,
-    sns: &SnsContext<'_>,
+    envelope: &Envelope,
     cap: usize,
 ) -> String {
     let FeedbackRecord {
@@ -320,7 +266,7 @@ fn feedback_json(
     json.text("messageId", mail.and_then(|m| m.message_id.as_str()));
     json.text("source", mail.and_then(|m| m.source.as_str()));
     json.text("feedbackId", detail(|d| &d.feedback_id));
-    json.text("snsMessageId", sns.message_id);
+    json.text("snsMessageId", envelope.message_id.as_deref());
     match feedback.event_type {
         EventType::Bounce => {
             json.text("bounceType", detail(|d| &d.bounce_type));
@@ -504,21 +450,27 @@ mod tests {
     use crate::feedback::{parse_message, ParsedMessage};
     use serde_json::Value;
 
-    const SNS: SnsContext<'static> = SnsContext {
-        message_id: Some("11111111-2222-3333-4444-555555555555"),
-        topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback"),
-        subject: None,
-        timestamp_ms: 1_795_169_999_000,
-    };
+    const SNS_TIMESTAMP_MS: i64 = 1_795_169_999_000;
 
-    fn entries(message: &str, format: LogFormat) -> Vec<LogEntry> {
+    fn envelope() -> Envelope {
+        Envelope {
+            message_id: Some("11111111-2222-3333-4444-555555555555".to_owned()),
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback".to_owned()),
+            subject: None,
+            timestamp_ms: SNS_TIMESTAMP_MS,
+        }
+    }
+
+    fn entries(message: &str, format: LogFormat) -> Vec<LogEvent> {
         match parse_message(message) {
-            ParsedMessage::Feedback(feedback) => feedback_entries(&feedback, &SNS, &format.into()),
+            ParsedMessage::Feedback(feedback) => {
+                feedback_entries(&feedback, &envelope(), &format.into())
+            }
             other => panic!("expected feedback, got {other:?}"),
         }
     }
 
-    fn json(entry: &LogEntry) -> Value {
+    fn json(entry: &LogEvent) -> Value {
         serde_json::from_str(&entry.message).expect("valid JSON")
     }
 
@@ -550,7 +502,7 @@ mod tests {
             r#"{"eventType":"Send","mail":{"timestamp":"not a time","destination":["a@example.com"]}}"#,
             LogFormat::Json,
         );
-        assert_eq!(sns[0].timestamp_ms, SNS.timestamp_ms);
+        assert_eq!(sns[0].timestamp_ms, SNS_TIMESTAMP_MS);
     }
 
     #[test]
@@ -662,14 +614,14 @@ mod tests {
         let entry = unrecognized_entry(
             raw,
             &crate::feedback::UnrecognizedReason::NotJson,
-            &SNS,
+            &envelope(),
             &LogFormat::Json.into(),
         );
         let event = json(&entry);
         assert_eq!(event["message"], raw);
         assert_eq!(event["reason"], "the message is not JSON");
-        assert_eq!(event["snsMessageId"], SNS.message_id.unwrap());
-        assert_eq!(event["topicArn"], SNS.topic_arn.unwrap());
-        assert_eq!(entry.timestamp_ms, SNS.timestamp_ms);
+        assert_eq!(event["snsMessageId"], envelope().message_id.unwrap());
+        assert_eq!(event["topicArn"], envelope().topic_arn.unwrap());
+        assert_eq!(entry.timestamp_ms, SNS_TIMESTAMP_MS);
     }
 }

@@ -13,9 +13,7 @@ use tracing::{error, info, warn};
 
 use crate::feedback::timestamp::now_millis;
 use crate::feedback::{parse_message, EventType, ParsedMessage};
-use crate::log_events::{
-    feedback_records, unrecognized_entry, Formatting, LogEntry, UNRECOGNIZED_STREAM,
-};
+use crate::log_events::{feedback_records, unrecognized_entry, Formatting, UNRECOGNIZED_STREAM};
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{
     suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
@@ -27,7 +25,7 @@ use crate::sources::{
     read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
 };
 use crate::storage::recent::RecentMap;
-use crate::storage::{LogSink, WriteError};
+use crate::storage::{LogEvent, LogSink, WriteError};
 
 /// How long all CloudWatch writes of one invocation may take together. Lambda's timeout (template.yaml) is
 /// above it, so an outage fails the invocation cleanly and Lambda retries, then dead-letters it.
@@ -480,11 +478,13 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
     ) {
         let key = inbound.dedupe_key.as_str();
         let topic_arn = inbound
+            .envelope
             .topic_arn
             .as_deref()
             .unwrap_or("(none: raw delivery)");
         // A raw-delivery message names no topic; its queue's policy decides who may send.
         if inbound
+            .envelope
             .topic_arn
             .as_deref()
             .is_some_and(|arn| !self.access.allows_topic(arn))
@@ -501,7 +501,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                 return;
             }
         };
-        let context = inbound.context();
+        let context = &inbound.envelope;
         match parse_message(message) {
             ParsedMessage::Feedback(feedback) => {
                 let account = feedback
@@ -519,7 +519,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                     );
                     return;
                 }
-                let records = feedback_records(&feedback, &context, &self.formatting);
+                let records = feedback_records(&feedback, context, &self.formatting);
                 let sub_type = feedback
                     .details()
                     .and_then(|details| match feedback.event_type {
@@ -581,7 +581,7 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
                     stream = UNRECOGNIZED_STREAM,
                     "message is not SES feedback of a known type; kept verbatim"
                 );
-                let entry = unrecognized_entry(message, &reason, &context, &self.formatting);
+                let entry = unrecognized_entry(message, &reason, context, &self.formatting);
                 streams
                     .entry(UNRECOGNIZED_STREAM)
                     .or_default()
@@ -598,14 +598,14 @@ fn unsupported(error: UnsupportedEvent) -> HandlerError {
 /// What one stream receives in an invocation, and from which messages (their indices).
 #[derive(Default)]
 struct StreamWrite {
-    entries: Vec<LogEntry>,
+    entries: Vec<LogEvent>,
     messages: Vec<usize>,
     /// Addresses to suppress once the entries are stored.
     suppressions: Vec<(String, SuppressionReason)>,
 }
 
 impl StreamWrite {
-    fn add(&mut self, message: usize, entries: Vec<LogEntry>) {
+    fn add(&mut self, message: usize, entries: Vec<LogEvent>) {
         self.entries.extend(entries);
         self.messages.push(message);
     }

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::feedback::timestamp::parse_millis;
-use crate::log_events::SnsContext;
 use crate::sources::https::function_url::HttpRequest;
 use crate::sources::https::VerifiedNotification;
 
@@ -23,11 +22,19 @@ pub struct InboundMessage {
     /// How a redelivery of it is recognised: the SNS MessageId, else the SQS messageId, else a hash of
     /// its text.
     pub dedupe_key: String,
+    pub envelope: Envelope,
+    pub content: Content,
+}
+
+/// What the way in says about a message, for its log events. A notification SNS delivered to SQS with raw
+/// message delivery on has no envelope: no MessageId or TopicArn, and the time SQS received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
     pub message_id: Option<String>,
     pub topic_arn: Option<String>,
     pub subject: Option<String>,
+    /// SNS's timestamp, in milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
-    pub content: Content,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,24 +47,16 @@ pub enum Content {
 }
 
 impl InboundMessage {
-    /// What the envelope contributes to the message's log events.
-    pub fn context(&self) -> SnsContext<'_> {
-        SnsContext {
-            message_id: self.message_id.as_deref(),
-            topic_arn: self.topic_arn.as_deref(),
-            subject: self.subject.as_deref(),
-            timestamp_ms: self.timestamp_ms,
-        }
-    }
-
     /// A notification that came over HTTPS, its signature verified.
     pub fn from_verified(notification: VerifiedNotification, now_ms: i64) -> Self {
         InboundMessage {
             dedupe_key: notification.message_id.clone(),
-            timestamp_ms: notification.timestamp_millis.unwrap_or(now_ms),
-            message_id: Some(notification.message_id),
-            topic_arn: Some(notification.topic_arn),
-            subject: notification.subject,
+            envelope: Envelope {
+                timestamp_ms: notification.timestamp_millis.unwrap_or(now_ms),
+                message_id: Some(notification.message_id),
+                topic_arn: Some(notification.topic_arn),
+                subject: notification.subject,
+            },
             content: Content::Message(notification.message),
         }
     }
@@ -67,10 +66,12 @@ impl InboundMessage {
         let sns = record.sns;
         InboundMessage {
             dedupe_key: sns.message_id.clone(),
-            timestamp_ms: sns.timestamp.timestamp_millis(),
-            message_id: Some(sns.message_id),
-            topic_arn: Some(sns.topic_arn),
-            subject: sns.subject,
+            envelope: Envelope {
+                timestamp_ms: sns.timestamp.timestamp_millis(),
+                message_id: Some(sns.message_id),
+                topic_arn: Some(sns.topic_arn),
+                subject: sns.subject,
+            },
             content: Content::Message(sns.message),
         }
     }
@@ -106,24 +107,28 @@ impl InboundMessage {
                         .clone()
                         .or(queue_message_id)
                         .unwrap_or_else(|| content_key(&body)),
-                    message_id: envelope.message_id,
-                    topic_arn: Some(topic_arn),
-                    subject: envelope.subject,
-                    timestamp_ms: envelope
-                        .timestamp
-                        .as_deref()
-                        .and_then(parse_millis)
-                        .unwrap_or(received_ms),
+                    envelope: Envelope {
+                        message_id: envelope.message_id,
+                        topic_arn: Some(topic_arn),
+                        subject: envelope.subject,
+                        timestamp_ms: envelope
+                            .timestamp
+                            .as_deref()
+                            .and_then(parse_millis)
+                            .unwrap_or(received_ms),
+                    },
                     content,
                 };
             }
         }
         InboundMessage {
             dedupe_key: queue_message_id.unwrap_or_else(|| content_key(&body)),
-            message_id: None,
-            topic_arn: None,
-            subject: None,
-            timestamp_ms: received_ms,
+            envelope: Envelope {
+                message_id: None,
+                topic_arn: None,
+                subject: None,
+                timestamp_ms: received_ms,
+            },
             content: Content::Message(body),
         }
     }
@@ -379,13 +384,13 @@ mod tests {
     fn an_sqs_body_holding_an_sns_envelope_gives_the_envelope_and_its_message() {
         let read = InboundMessage::from_body(envelope("Notification"), Some("sqs-1".into()), NOW);
         assert_eq!(read.dedupe_key, "sns-1");
-        assert_eq!(read.message_id.as_deref(), Some("sns-1"));
+        assert_eq!(read.envelope.message_id.as_deref(), Some("sns-1"));
         assert_eq!(
-            read.topic_arn.as_deref(),
+            read.envelope.topic_arn.as_deref(),
             Some("arn:aws:sns:us-east-1:123456789012:ses")
         );
         assert_eq!(
-            read.timestamp_ms,
+            read.envelope.timestamp_ms,
             parse_millis("2026-11-23T10:00:00.000Z").unwrap()
         );
         assert_eq!(read.content, Content::Message(SES_BOUNCE.to_owned()));
@@ -395,9 +400,9 @@ mod tests {
     fn a_raw_delivery_body_is_the_notification_itself_known_by_the_queue_message_id() {
         let read = InboundMessage::from_body(SES_BOUNCE.to_owned(), Some("sqs-1".into()), NOW);
         assert_eq!(read.dedupe_key, "sqs-1");
-        assert_eq!(read.message_id, None);
-        assert_eq!(read.topic_arn, None);
-        assert_eq!(read.timestamp_ms, NOW);
+        assert_eq!(read.envelope.message_id, None);
+        assert_eq!(read.envelope.topic_arn, None);
+        assert_eq!(read.envelope.timestamp_ms, NOW);
         assert_eq!(read.content, Content::Message(SES_BOUNCE.to_owned()));
     }
 
@@ -430,7 +435,7 @@ mod tests {
             panic!("not read as SQS");
         };
         let message = InboundMessage::from_sqs_message(event.records[0].clone(), NOW);
-        assert_eq!(message.timestamp_ms, 1_700_000_000_000);
+        assert_eq!(message.envelope.timestamp_ms, 1_700_000_000_000);
         assert!(matches!(
             read_invocation(include_str!("../../events/bounce-notification.json")),
             Ok(Invocation::Sns(_))

@@ -1,7 +1,7 @@
 //! CloudWatch Logs' PutLogEvents rules, applied before a put: which times it accepts, and how events must be
 //! ordered and split into batches.
 
-use crate::log_events::LogEntry;
+use crate::storage::LogEvent;
 
 /// At most this many events per PutLogEvents call.
 pub const MAX_BATCH_EVENTS: usize = 10_000;
@@ -25,7 +25,7 @@ pub fn is_accepted_time(timestamp_ms: i64, now_ms: i64) -> bool {
 
 /// Restamps at `now_ms` every entry CloudWatch would refuse for its time (keeping the original time in its
 /// message), sorts them chronologically, and splits them into batches within every PutLogEvents limit.
-pub fn prepare_batches(mut entries: Vec<LogEntry>, now_ms: i64) -> Vec<Vec<LogEntry>> {
+pub fn prepare_batches(mut entries: Vec<LogEvent>, now_ms: i64) -> Vec<Vec<LogEvent>> {
     for entry in &mut entries {
         if !is_accepted_time(entry.timestamp_ms, now_ms) {
             entry.restamp(now_ms);
@@ -37,9 +37,9 @@ pub fn prepare_batches(mut entries: Vec<LogEntry>, now_ms: i64) -> Vec<Vec<LogEn
 }
 
 /// Splits chronologically sorted entries into batches within the count, byte and span limits.
-pub fn split_batches(entries: Vec<LogEntry>) -> Vec<Vec<LogEntry>> {
+pub fn split_batches(entries: Vec<LogEvent>) -> Vec<Vec<LogEvent>> {
     let mut batches = Vec::new();
-    let mut batch: Vec<LogEntry> = Vec::new();
+    let mut batch: Vec<LogEvent> = Vec::new();
     let mut batch_bytes = 0;
     for entry in entries {
         let entry_bytes = entry.message.len() + EVENT_OVERHEAD_BYTES;
@@ -68,8 +68,8 @@ mod tests {
     const NOW: i64 = 1_795_169_730_000;
     const HOUR: i64 = 3_600_000;
 
-    fn entry(timestamp_ms: i64, bytes: usize) -> LogEntry {
-        LogEntry::new(timestamp_ms, "x".repeat(bytes))
+    fn entry(timestamp_ms: i64, bytes: usize) -> LogEvent {
+        LogEvent::new(timestamp_ms, "x".repeat(bytes))
     }
 
     #[test]
@@ -96,9 +96,9 @@ mod tests {
     #[test]
     fn events_are_sorted_chronologically_and_stably() {
         let entries = vec![
-            LogEntry::new(NOW, "b".into()),
-            LogEntry::new(NOW - 5, "a".into()),
-            LogEntry::new(NOW, "c".into()),
+            LogEvent::new(NOW, "b".into()),
+            LogEvent::new(NOW - 5, "a".into()),
+            LogEvent::new(NOW, "c".into()),
         ];
         let messages: Vec<String> = prepare_batches(entries, NOW)
             .concat()

@@ -22,9 +22,9 @@ use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
 use crate::feedback::timestamp::now_millis;
-use crate::log_events::LogEntry;
 use crate::storage::batch::prepare_batches;
 use crate::storage::recent::RecentMap;
+use crate::storage::LogEvent;
 use crate::storage::{LogSink, WriteError};
 
 /// Sequence-token corrections to accept per batch before giving up (only older endpoints send them).
@@ -112,7 +112,7 @@ impl CloudWatchSink {
         }
     }
 
-    async fn put_batch(&self, stream: &str, mut batch: Vec<LogEntry>) -> Result<(), WriteError> {
+    async fn put_batch(&self, stream: &str, mut batch: Vec<LogEvent>) -> Result<(), WriteError> {
         let fingerprint = batch_fingerprint(stream, &batch);
         let earlier_span = self
             .uncertain_batches
@@ -224,7 +224,7 @@ impl CloudWatchSink {
     async fn is_stored(
         &self,
         stream: &str,
-        batch: &[LogEntry],
+        batch: &[LogEvent],
         (first, last): (i64, i64),
     ) -> Result<bool, WriteError> {
         let mut missing: HashMap<&str, usize> = HashMap::new();
@@ -337,7 +337,7 @@ impl CloudWatchSink {
 }
 
 impl LogSink for CloudWatchSink {
-    async fn write(&self, stream: &str, entries: Vec<LogEntry>) -> Result<(), WriteError> {
+    async fn write(&self, stream: &str, entries: Vec<LogEvent>) -> Result<(), WriteError> {
         for batch in prepare_batches(entries, now_millis()) {
             self.put_batch(stream, batch).await?;
         }
@@ -346,7 +346,7 @@ impl LogSink for CloudWatchSink {
 }
 
 /// The same events for the same stream give the same fingerprint, whenever they are stamped.
-fn batch_fingerprint(stream: &str, batch: &[LogEntry]) -> u64 {
+fn batch_fingerprint(stream: &str, batch: &[LogEvent]) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     stream.hash(&mut hasher);
     for entry in batch {
@@ -355,7 +355,7 @@ fn batch_fingerprint(stream: &str, batch: &[LogEntry]) -> u64 {
     hasher.finish()
 }
 
-fn batch_span(batch: &[LogEntry]) -> (i64, i64) {
+fn batch_span(batch: &[LogEvent]) -> (i64, i64) {
     let first = batch.iter().map(|e| e.timestamp_ms).min().unwrap_or(0);
     let last = batch.iter().map(|e| e.timestamp_ms).max().unwrap_or(0);
     (first, last)
@@ -428,7 +428,7 @@ fn rejected_indices(info: &RejectedLogEventsInfo, len: usize) -> Vec<usize> {
     (0..old_end).chain(new_start..len).collect()
 }
 
-fn input_event(entry: &LogEntry) -> Result<InputLogEvent, WriteError> {
+fn input_event(entry: &LogEvent) -> Result<InputLogEvent, WriteError> {
     InputLogEvent::builder()
         .timestamp(entry.timestamp_ms)
         .message(entry.message.clone())

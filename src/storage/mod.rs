@@ -7,7 +7,9 @@ pub mod recent;
 
 use std::future::Future;
 
-use crate::log_events::LogEntry;
+use std::fmt::Write as _;
+
+use crate::feedback::timestamp::format_millis;
 
 /// Stores log events in one stream of the feedback log group.
 pub trait LogSink: Sync {
@@ -15,7 +17,7 @@ pub trait LogSink: Sync {
     fn write(
         &self,
         stream: &str,
-        entries: Vec<LogEntry>,
+        entries: Vec<LogEvent>,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 }
 
@@ -36,4 +38,37 @@ pub enum WriteError {
         "CloudWatch Logs rejected {count} events even after restamping them with the current time"
     )]
     Rejected { count: usize },
+}
+
+/// One CloudWatch log event, ready to put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// When CloudWatch files the event: the feedback's own time unless CloudWatch would refuse it.
+    pub timestamp_ms: i64,
+    pub message: String,
+    /// Plain-format messages carry no time of their own, so restamping appends the original one.
+    pub(crate) annotate_on_restamp: bool,
+}
+
+impl LogEvent {
+    pub fn new(timestamp_ms: i64, message: String) -> Self {
+        LogEvent {
+            timestamp_ms,
+            message,
+            annotate_on_restamp: false,
+        }
+    }
+
+    /// Files the event at `now_ms` while keeping its original time in the message.
+    pub fn restamp(&mut self, now_ms: i64) {
+        if self.annotate_on_restamp && self.timestamp_ms != now_ms {
+            let _ = write!(
+                self.message,
+                " timestamp={}",
+                format_millis(self.timestamp_ms)
+            );
+            self.annotate_on_restamp = false;
+        }
+        self.timestamp_ms = now_ms;
+    }
 }

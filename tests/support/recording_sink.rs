@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use ses_feedback_logger::log_events::LogEntry;
+use ses_feedback_logger::storage::LogEvent;
 use ses_feedback_logger::storage::{LogSink, WriteError};
 use tokio::sync::Barrier;
 
 /// Records every write; can fail one stream, or hold writes at a barrier.
 #[derive(Default)]
 pub struct RecordingSink {
-    pub writes: Mutex<Vec<(String, Vec<LogEntry>)>>,
+    pub writes: Mutex<Vec<(String, Vec<LogEvent>)>>,
     pub failing_stream: Option<&'static str>,
     /// When set, every write waits here: only concurrent writes get through.
     pub barrier: Option<Barrier>,
@@ -45,7 +45,7 @@ impl RecordingSink {
 }
 
 impl LogSink for RecordingSink {
-    async fn write(&self, stream: &str, entries: Vec<LogEntry>) -> Result<(), WriteError> {
+    async fn write(&self, stream: &str, entries: Vec<LogEvent>) -> Result<(), WriteError> {
         let hang = {
             let mut hang_once = self.hang_once.lock().unwrap();
             (*hang_once == Some(stream)).then(|| hang_once.take())
