@@ -64,7 +64,7 @@ fn context(record: &SnsRecord) -> Envelope {
     InboundMessage::from_sns_record(record.clone()).envelope
 }
 
-/// What `Handler::collect` does for one record, minus the log line: the stream and its log events.
+/// What `Pipeline::collect` does for one record, minus the log line: the stream and its log events.
 fn parse_and_format(
     message: &str,
     context: &Envelope,

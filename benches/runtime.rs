@@ -612,7 +612,7 @@ async fn run() {
 
     if let Some(ns) = criterion_medians(&target, "handler_cpu").get(TYPICAL_EVENT) {
         table.info(
-            format!("Handler CPU for a whole {TYPICAL_EVENT} payload (SNS envelope, parse, format, grouping), median"),
+            format!("Pipeline CPU for a whole {TYPICAL_EVENT} payload (SNS envelope, parse, format, grouping), median"),
             throughput(*ns),
         );
     }

@@ -3,6 +3,7 @@
 //! or the invocation fails and says why — never success with data missing.
 
 mod support;
+use support::Invoke;
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_cloudwatchlogs::config::{Credentials, Region};
 use serde_json::{json, Value};
 use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::{Handler, HandlerError};
+use ses_feedback_logger::pipeline::{InvocationError, Pipeline};
 use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, CloudWatchSink};
 use ses_feedback_logger::storage::WriteError;
 use support::{cloudwatch_client, moto_endpoint, read_stream, unique_name, Fault, RecordingProxy};
@@ -34,7 +35,7 @@ async fn production_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
 struct Setup {
     proxy: RecordingProxy,
     group: String,
-    handler: Handler<CloudWatchSink>,
+    handler: Pipeline<CloudWatchSink>,
 }
 
 /// A handler (one execution environment) writing through a fresh proxy to a fresh group whose streams
@@ -64,8 +65,8 @@ async fn setup() -> Setup {
     }
 }
 
-async fn another_environment(proxy: &RecordingProxy, group: &str) -> Handler<CloudWatchSink> {
-    Handler::new(
+async fn another_environment(proxy: &RecordingProxy, group: &str) -> Pipeline<CloudWatchSink> {
+    Pipeline::new(
         CloudWatchSink::new(production_client(&proxy.url()).await, group),
         LogFormat::Json,
     )
@@ -154,7 +155,7 @@ async fn a_dropped_connection_fails_the_invocation_and_the_retry_stores_once() {
     assert!(
         matches!(
             &error,
-            HandlerError::WriteFailed {
+            InvocationError::WriteFailed {
                 source: WriteError::Uncertain { .. },
                 ..
             }

@@ -16,7 +16,7 @@ use ses_feedback_logger::log_events::{Formatting, LogFormat};
 use ses_feedback_logger::operations::suppression::{
     SuppressError, SuppressMode, SuppressionReason, Suppressor,
 };
-use ses_feedback_logger::pipeline::{AccessPolicy, Handler};
+use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline};
 
 mod support;
 use support::RecordingSink;
@@ -142,8 +142,8 @@ fn writes(sink: &RecordingSink, clock: &Clock) -> Value {
     )
 }
 
-fn handler(formatting: Formatting) -> Handler<RecordingSink, RecordingSuppressor> {
-    Handler::new(RecordingSink::default(), formatting)
+fn handler(formatting: Formatting) -> Pipeline<RecordingSink, RecordingSuppressor> {
+    Pipeline::new(RecordingSink::default(), formatting)
         .with_access_policy(AccessPolicy::default())
         .with_suppression(
             RecordingSuppressor::default(),
@@ -168,7 +168,7 @@ async fn lambda_outcome(payload: &str, formatting: Formatting, clock: &Clock) ->
     let mut responses = Vec::new();
     let mut metrics = Vec::new();
     for _delivery in 0..2 {
-        let (result, measured) = handler.invoke_measured(payload).await;
+        let (result, measured) = handler.invoke(payload).await;
         responses.push(match result {
             Ok(response) => json!({"ok": serde_json::to_value(&response).unwrap()}),
             Err(error) => json!({"error": error.error_type(), "message": error.to_string()}),

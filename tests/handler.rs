@@ -2,6 +2,7 @@
 //! fails the invocation and what does not.
 
 mod support;
+use support::Invoke;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use lambda_runtime::Diagnostic;
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{Formatting, LogFormat};
-use ses_feedback_logger::pipeline::{AccessPolicy, Handler, HandlerError, REMEMBERED_MESSAGES};
+use ses_feedback_logger::pipeline::{AccessPolicy, InvocationError, Pipeline, REMEMBERED_MESSAGES};
 use support::RecordingSink;
 use tokio::sync::Barrier;
 
@@ -43,7 +44,7 @@ const ALL_FIXTURES: [&str; 19] = [
 
 #[tokio::test]
 async fn every_fixture_lands_in_its_stream_one_event_per_recipient() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     for fixture in ALL_FIXTURES {
         handler.handle(fixture).await.expect("fixture handled");
     }
@@ -68,7 +69,7 @@ async fn every_fixture_lands_in_its_stream_one_event_per_recipient() {
 
 #[tokio::test]
 async fn two_records_are_both_written_and_summarised() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let summary = handler.handle(fixture!("two-records.json")).await.unwrap();
     assert_eq!(summary.records, 2);
     assert_eq!(
@@ -95,7 +96,7 @@ async fn one_write_per_stream_for_several_records_of_the_same_type() {
     let mut second = record.clone();
     second["Sns"]["MessageId"] = "aaaaaaaa-0000-0000-0000-000000000002".into();
     let event = serde_json::json!({ "Records": [record, second] }).to_string();
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     handler.handle(&event).await.unwrap();
     let writes = handler.sink().writes.lock().unwrap();
     assert_eq!(writes.len(), 1);
@@ -104,7 +105,7 @@ async fn one_write_per_stream_for_several_records_of_the_same_type() {
 
 #[tokio::test]
 async fn setup_messages_succeed_without_writing() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     for fixture in [
         fixture!("subscription-succeeded.json"),
         fixture!("event-destination-validated.json"),
@@ -117,7 +118,7 @@ async fn setup_messages_succeed_without_writing() {
 
 #[tokio::test]
 async fn unrecognized_messages_succeed_and_are_kept_verbatim() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Plain);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Plain);
     let summary = handler.handle(fixture!("not-json.json")).await.unwrap();
     assert_eq!(summary.unrecognized, 1);
     let kept: serde_json::Value =
@@ -133,7 +134,7 @@ async fn a_type_name_with_colon_or_star_never_becomes_a_stream() {
         "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Subject": null,
                 "Message": message, "Timestamp": "2026-11-20T10:15:31.123Z", "SignatureVersion": "1",
                 "Signature": "s", "SigningCertUrl": "u", "UnsubscribeUrl": "u", "MessageAttributes": {}}}]});
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     handler.handle(&event.to_string()).await.unwrap();
     assert_eq!(
         handler.sink().streams().into_keys().collect::<Vec<_>>(),
@@ -143,7 +144,7 @@ async fn a_type_name_with_colon_or_star_never_becomes_a_stream() {
 
 #[tokio::test]
 async fn an_empty_records_list_succeeds_with_nothing_written() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let summary = handler.handle(r#"{"Records":[]}"#).await.unwrap();
     assert_eq!(summary.records, 0);
     assert!(handler.sink().writes.lock().unwrap().is_empty());
@@ -151,14 +152,14 @@ async fn an_empty_records_list_succeeds_with_nothing_written() {
 
 #[tokio::test]
 async fn a_payload_that_is_not_an_sns_event_fails_clearly_and_the_handler_serves_on() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     for payload in [
         r#"{"hello":"bob@example.com"}"#,
         "[]",
         r#"{"Records":[{"Sns":"bob@example.com"}]}"#,
     ] {
         let error = handler.handle(payload).await.unwrap_err();
-        assert!(matches!(error, HandlerError::UnsupportedEvent(_)));
+        assert!(matches!(error, InvocationError::UnsupportedEvent(_)));
         let diagnostic = Diagnostic::from(error);
         assert_eq!(diagnostic.error_type, "InvalidEvent");
         assert!(diagnostic
@@ -178,7 +179,7 @@ async fn a_payload_that_is_not_an_sns_event_fails_clearly_and_the_handler_serves
 
 #[tokio::test]
 async fn a_failed_stream_fails_the_invocation_after_writing_the_others() {
-    let handler = Handler::new(RecordingSink::failing("Complaint"), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::failing("Complaint"), LogFormat::Json);
     let error = handler
         .handle(fixture!("two-records.json"))
         .await
@@ -202,7 +203,7 @@ async fn streams_of_one_invocation_are_written_concurrently() {
         barrier: Some(Barrier::new(2)),
         ..Default::default()
     };
-    let handler = Handler::new(sink, LogFormat::Json).with_write_deadline(Duration::from_secs(5));
+    let handler = Pipeline::new(sink, LogFormat::Json).with_write_deadline(Duration::from_secs(5));
     handler
         .handle(fixture!("two-records.json"))
         .await
@@ -217,12 +218,12 @@ async fn a_write_that_outlasts_the_deadline_fails_the_invocation() {
         ..Default::default()
     };
     let handler =
-        Handler::new(sink, LogFormat::Json).with_write_deadline(Duration::from_millis(50));
+        Pipeline::new(sink, LogFormat::Json).with_write_deadline(Duration::from_millis(50));
     let error = handler
         .handle(fixture!("bounce-notification.json"))
         .await
         .unwrap_err();
-    assert!(matches!(error, HandlerError::WriteTimedOut(_)));
+    assert!(matches!(error, InvocationError::WriteTimedOut(_)));
     assert_eq!(
         Diagnostic::from(error).error_type,
         "CloudWatchWriteTimedOut"
@@ -251,8 +252,8 @@ fn with_topic_and_account(fixture: &str, topic: &str, account: Option<&str>) -> 
 
 const OUR_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:ses-feedback";
 
-fn guarded_handler() -> Handler<RecordingSink> {
-    Handler::new(RecordingSink::default(), LogFormat::Json).with_access_policy(AccessPolicy {
+fn guarded_handler() -> Pipeline<RecordingSink> {
+    Pipeline::new(RecordingSink::default(), LogFormat::Json).with_access_policy(AccessPolicy {
         allowed_topic_arns: Some(vec![OUR_TOPIC.to_owned()]),
         allowed_sending_accounts: Some(vec!["123456789012".to_owned()]),
     })
@@ -304,14 +305,14 @@ async fn a_message_id_repeated_within_one_event_is_written_once() {
         serde_json::from_str(fixture!("bounce-notification.json")).unwrap();
     let twice =
         serde_json::json!({"Records": [record["Records"][0], record["Records"][0]]}).to_string();
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let summary = handler.handle(&twice).await.unwrap();
     assert_eq!((summary.duplicates, summary.written["Bounce"]), (1, 1));
 }
 
 #[tokio::test]
 async fn the_redelivery_memory_is_bounded() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Plain);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Plain);
     let template: serde_json::Value = serde_json::from_str(fixture!("send-event.json")).unwrap();
     let event = |n: usize| {
         let mut event = template.clone();
@@ -339,7 +340,7 @@ async fn hashed_addresses_are_hmac_of_the_lowercased_address_with_the_domain_kep
         layout: LogFormat::Json,
         address_hasher: Some(AddressHasher::new(b"k3y").unwrap()),
     };
-    let handler = Handler::new(RecordingSink::default(), formatting);
+    let handler = Pipeline::new(RecordingSink::default(), formatting);
     handler.handle(fixture!("bounce-event.json")).await.unwrap();
     let expected = support::hmac_sha256_hex(b"k3y", "erin@example.org");
     let messages = handler.sink().messages("Bounce");
@@ -360,7 +361,7 @@ async fn hashed_addresses_are_hmac_of_the_lowercased_address_with_the_domain_kep
 
 #[tokio::test]
 async fn metrics_count_what_the_invocation_did() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let (result, metrics) = handler
         .handle_measured(fixture!("bounce-transient-5xx.json"))
         .await;
@@ -394,7 +395,7 @@ async fn metrics_count_what_the_invocation_did() {
         .expect("totals");
     assert_eq!(totals["Records"], 1);
 
-    let failing = Handler::new(RecordingSink::failing("Complaint"), LogFormat::Json);
+    let failing = Pipeline::new(RecordingSink::failing("Complaint"), LogFormat::Json);
     let (result, metrics) = failing.handle_measured(fixture!("two-records.json")).await;
     assert!(result.is_err());
     let totals: serde_json::Value = serde_json::from_str(&metrics.emf_lines("Test", 0)[0]).unwrap();
@@ -408,12 +409,12 @@ async fn a_stream_that_finished_before_another_timed_out_is_not_rewritten_on_ret
         ..Default::default()
     };
     let handler =
-        Handler::new(sink, LogFormat::Json).with_write_deadline(Duration::from_millis(100));
+        Pipeline::new(sink, LogFormat::Json).with_write_deadline(Duration::from_millis(100));
     let error = handler
         .handle(fixture!("two-records.json"))
         .await
         .unwrap_err();
-    assert!(matches!(error, HandlerError::WriteTimedOut(_)));
+    assert!(matches!(error, InvocationError::WriteTimedOut(_)));
     let retry = handler
         .handle(fixture!("two-records.json"))
         .await
@@ -430,7 +431,7 @@ async fn a_stream_that_finished_before_another_timed_out_is_not_rewritten_on_ret
 
 #[tokio::test]
 async fn a_redelivered_record_counts_as_received_in_the_response_and_the_metrics() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let payload = fixture!("bounce-notification.json");
     handler.handle_measured(payload).await.0.unwrap();
     let (again, metrics) = handler.handle_measured(payload).await;

@@ -3,10 +3,11 @@
 //! tests/handler.rs).
 
 mod support;
+use support::Invoke;
 
 use serde_json::{json, Value};
 use ses_feedback_logger::log_events::{LogFormat, MAX_MESSAGE_BYTES};
-use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::pipeline::Pipeline;
 use ses_feedback_logger::storage::batch::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES};
 use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
 use support::{
@@ -55,7 +56,7 @@ fn bounce(recipients: Vec<Value>) -> Value {
 
 /// Handles `message` with a fresh recording handler; returns every stored event and its stream.
 async fn handle(message: &str) -> Vec<(String, String)> {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     handler
         .handle(&sns_event(message))
         .await
@@ -99,7 +100,7 @@ async fn fifty_recipients_with_10_kb_diagnostics_are_all_stored_within_batch_lim
     let proxy = RecordingProxy::start(&moto_endpoint()).await;
     let group = unique_name("/test/hostile");
     let sink = CloudWatchSink::new(cloudwatch_client(&proxy.url()).await, group.clone());
-    Handler::new(sink, LogFormat::Json)
+    Pipeline::new(sink, LogFormat::Json)
         .handle(&sns_event(&bounce(recipients).to_string()))
         .await
         .unwrap();

@@ -4,13 +4,14 @@
 
 mod sns_stand_in;
 mod support;
+use support::Invoke;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde_json::{json, Value};
 use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::{AccessPolicy, Handler, Response};
+use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline, Response};
 use ses_feedback_logger::sources::https::url::SnsUrlPolicy;
 use ses_feedback_logger::sources::https::SnsHttpsEndpoint;
 use sns_stand_in::{notification, sign, StandIn, TestSigner};
@@ -68,10 +69,10 @@ fn https_handler(
     stand_in: &StandIn,
     sink: RecordingSink,
     topics: Option<Vec<String>>,
-) -> Handler<RecordingSink> {
+) -> Pipeline<RecordingSink> {
     let policy = SnsUrlPolicy::loopback_for_tests(&stand_in.origin).unwrap();
     let endpoint = SnsHttpsEndpoint::with_url_policy(topics.clone(), policy).unwrap();
-    Handler::new(sink, LogFormat::Json)
+    Pipeline::new(sink, LogFormat::Json)
         .with_access_policy(AccessPolicy {
             allowed_topic_arns: topics,
             allowed_sending_accounts: None,
@@ -83,8 +84,8 @@ fn topic_of(event: &str) -> Option<Vec<String>> {
     Some(vec![sns_of(event)["TopicArn"].as_str().unwrap().to_owned()])
 }
 
-async fn status(handler: &Handler<RecordingSink>, body: &Value) -> u16 {
-    match handler.invoke(&function_url_event(body)).await.unwrap() {
+async fn status(handler: &Pipeline<RecordingSink>, body: &Value) -> u16 {
+    match handler.answer(&function_url_event(body)).await.unwrap() {
         Response::Http(response) => {
             let response = serde_json::to_value(response).unwrap();
             response["statusCode"].as_u64().unwrap() as u16
@@ -100,7 +101,7 @@ async fn a_signed_notification_is_stored_exactly_as_the_lambda_path_stores_it() 
     let delivery = signed_delivery(&stand_in, BOUNCE_EVENT, &SIGNER);
     assert_eq!(status(&https, &delivery).await, 200);
 
-    let lambda = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let lambda = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     lambda.handle(BOUNCE_EVENT).await.unwrap();
     assert_eq!(https.sink().streams(), lambda.sink().streams());
     assert_eq!(

@@ -2,12 +2,13 @@
 //! proxy that counts the API calls. Run by `make test` (scripts/with-moto.sh starts moto).
 
 mod support;
+use support::Invoke;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::pipeline::Pipeline;
 use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
 use ses_feedback_logger::storage::LogEvent;
 use ses_feedback_logger::storage::LogSink;
@@ -40,11 +41,11 @@ fn redelivered_as_new(fixture: &str) -> String {
 }
 
 /// A handler writing to a fresh log group on moto through a recording proxy.
-async fn handler(format: LogFormat) -> (Handler<CloudWatchSink>, RecordingProxy, String) {
+async fn handler(format: LogFormat) -> (Pipeline<CloudWatchSink>, RecordingProxy, String) {
     let proxy = RecordingProxy::start(&moto_endpoint()).await;
     let group = unique_name("/test/ses-feedback");
     let sink = CloudWatchSink::new(cloudwatch_client(&proxy.url()).await, group.clone());
-    (Handler::new(sink, format), proxy, group)
+    (Pipeline::new(sink, format), proxy, group)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use serde_json::Value;
 use ses_feedback_logger::app::replay::{replay, ReplayReport};
 use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::pipeline::Pipeline;
 use support::RecordingSink;
 use support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 use tokio::io::AsyncWriteExt;
@@ -19,7 +19,7 @@ const MIXED: &str = include_str!("../events/replay-mixed.jsonl");
 
 /// What `events/replay-mixed.jsonl` holds (events/README.md): six usable lines, one per shape, one blank
 /// line, and two lines that cannot be used.
-fn expected_streams() -> BTreeMap<&'static str, usize> {
+fn expected_streams() -> BTreeMap<&'static str, u64> {
     BTreeMap::from([
         ("Bounce", 1),
         ("Click", 1),
@@ -32,7 +32,7 @@ fn expected_streams() -> BTreeMap<&'static str, usize> {
 
 #[tokio::test]
 async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let mut report = ReplayReport::default();
     replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
         .await
@@ -57,7 +57,7 @@ async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
 
 #[tokio::test]
 async fn lines_whose_stream_fails_are_reported_not_stored_and_a_second_pass_writes_only_them() {
-    let handler = Handler::new(RecordingSink::failing("Send"), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::failing("Send"), LogFormat::Json);
     let mut report = ReplayReport::default();
     replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
         .await
@@ -82,7 +82,7 @@ async fn a_large_replay_is_written_in_chunks_of_bounded_size() {
         .map(|i| line.replace("\"Click\"", &format!("\"Click\",\"replayCopy\":{i}")))
         .collect::<Vec<_>>()
         .join("\n");
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let mut report = ReplayReport::default();
     replay(&handler, "large", lines.as_bytes(), &mut report)
         .await
@@ -144,7 +144,7 @@ async fn the_binary_replays_a_mixed_file_into_cloudwatch_and_reports_in_json() {
     assert_eq!(streams, expected);
     for (stream, events) in expected_streams() {
         assert_eq!(
-            read_stream(&client, &group, stream).await.len(),
+            read_stream(&client, &group, stream).await.len() as u64,
             events,
             "{stream}"
         );

@@ -2,12 +2,13 @@
 //! batch, and `batchItemFailures` naming exactly the messages not stored.
 
 mod support;
+use support::Invoke;
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::{AccessPolicy, Handler, Response};
+use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline, Response};
 use support::RecordingSink;
 
 const ENVELOPES: &str = include_str!("../events/sqs-sns-envelopes.json");
@@ -40,8 +41,8 @@ fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
 
 #[tokio::test]
 async fn a_batch_of_sns_envelopes_is_written_with_one_write_per_stream() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let response = handler.answer(ENVELOPES).await.unwrap();
     assert_eq!(failures(response), Vec::<String>::new());
     // bounce-notification (1) + bounce-event (2), complaint 1, delivery-event 1, the plain-text publish.
     assert_eq!(
@@ -71,8 +72,8 @@ async fn a_batch_of_sns_envelopes_is_written_with_one_write_per_stream() {
 
 #[tokio::test]
 async fn raw_delivery_bodies_are_the_notifications_themselves() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.invoke(RAW).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let response = handler.answer(RAW).await.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(
         handler.sink().streams(),
@@ -87,9 +88,9 @@ async fn raw_delivery_bodies_are_the_notifications_themselves() {
 
 #[tokio::test]
 async fn exactly_the_messages_of_a_failed_stream_are_reported_as_batch_item_failures() {
-    let handler = Handler::new(RecordingSink::failing("Bounce"), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::failing("Bounce"), LogFormat::Json);
     let ids = sqs_ids(ENVELOPES);
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+    let response = handler.answer(ENVELOPES).await.unwrap();
     // Records 1 (bounce notification) and 4 (bounce event) went to the failing stream.
     assert_eq!(failures(response), vec![ids[0].clone(), ids[3].clone()]);
     assert_eq!(
@@ -99,9 +100,9 @@ async fn exactly_the_messages_of_a_failed_stream_are_reported_as_batch_item_fail
 
     // Lambda hands back only the failed ones; SQS may also redeliver the whole batch: either way the
     // messages already stored are not written again.
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    handler.invoke(ENVELOPES).await.unwrap();
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.answer(ENVELOPES).await.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(handler.sink().writes.lock().unwrap().len(), 4);
 }
@@ -113,8 +114,8 @@ async fn a_message_delivered_twice_in_one_batch_is_written_once() {
     let mut again = records[0].clone();
     again["messageId"] = json!("another-sqs-message-id");
     records.push(again);
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.invoke(&event.to_string()).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let response = handler.answer(&event.to_string()).await.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(handler.sink().streams()["Bounce"], 3);
 }
@@ -133,8 +134,8 @@ async fn a_subscription_confirmation_in_the_queue_is_not_stored_and_not_a_failur
     let event = json!({"Records": [{
         "messageId": "q-1", "body": body.to_string(), "eventSource": "aws:sqs"
     }]});
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    let (result, metrics) = handler.invoke_measured(&event.to_string()).await;
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let (result, metrics) = handler.invoke(&event.to_string()).await;
     assert!(failures(result.unwrap()).is_empty());
     assert!(handler.sink().writes.lock().unwrap().is_empty());
     assert!(!metrics.is_empty());
@@ -147,27 +148,27 @@ async fn envelopes_from_foreign_topics_are_refused_and_raw_bodies_are_not_asked_
         allowed_sending_accounts: None,
     };
     let handler =
-        Handler::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access.clone());
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+        Pipeline::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access.clone());
+    let response = handler.answer(ENVELOPES).await.unwrap();
     assert!(failures(response).is_empty(), "refused is not failed");
     assert!(handler.sink().writes.lock().unwrap().is_empty());
 
     let handler =
-        Handler::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access);
-    handler.invoke(RAW).await.unwrap();
+        Pipeline::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access);
+    handler.answer(RAW).await.unwrap();
     assert_eq!(handler.sink().streams().values().sum::<usize>(), 5);
 }
 
 #[tokio::test]
 async fn the_response_is_the_shape_lambda_reads_for_partial_batch_failures() {
-    let handler = Handler::new(RecordingSink::failing("Complaint"), LogFormat::Json);
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::failing("Complaint"), LogFormat::Json);
+    let response = handler.answer(ENVELOPES).await.unwrap();
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": sqs_ids(ENVELOPES)[1]}]})
     );
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.invoke(ENVELOPES).await.unwrap();
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let response = handler.answer(ENVELOPES).await.unwrap();
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": []})
@@ -181,16 +182,16 @@ async fn a_failed_message_without_an_sqs_id_fails_the_whole_batch() {
         .as_object_mut()
         .unwrap()
         .remove("messageId");
-    let handler = Handler::new(RecordingSink::failing("Bounce"), LogFormat::Json);
-    let error = handler.invoke(&event.to_string()).await.unwrap_err();
+    let handler = Pipeline::new(RecordingSink::failing("Bounce"), LogFormat::Json);
+    let error = handler.answer(&event.to_string()).await.unwrap_err();
     assert_eq!(error.error_type(), "CloudWatchWriteFailed");
 }
 
 #[tokio::test]
 async fn an_sns_event_through_invoke_still_answers_with_its_summary() {
-    let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let response = handler
-        .invoke(include_str!("../events/two-records.json"))
+        .answer(include_str!("../events/two-records.json"))
         .await
         .unwrap();
     let Response::Sns(summary) = response else {

@@ -2,6 +2,7 @@
 //! account-level suppression list through SES v2 PutSuppressedDestination, tested with aws-smithy-mocks.
 
 mod support;
+use support::Invoke;
 
 use aws_sdk_sesv2::operation::put_suppressed_destination::{
     PutSuppressedDestinationError, PutSuppressedDestinationOutput,
@@ -13,7 +14,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::Value;
 use ses_feedback_logger::log_events::LogFormat;
 use ses_feedback_logger::operations::suppression::{SesSuppressor, SuppressMode};
-use ses_feedback_logger::pipeline::Handler;
+use ses_feedback_logger::pipeline::Pipeline;
 use support::RecordingSink;
 
 macro_rules! fixture {
@@ -34,9 +35,9 @@ fn handler(
     rules: &[&Rule],
     mode: SuppressMode,
     sink: RecordingSink,
-) -> Handler<RecordingSink, SesSuppressor> {
+) -> Pipeline<RecordingSink, SesSuppressor> {
     let client = mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, rules);
-    Handler::new(sink, LogFormat::Json).with_suppression(SesSuppressor::new(client), mode)
+    Pipeline::new(sink, LogFormat::Json).with_suppression(SesSuppressor::new(client), mode)
 }
 
 /// `fixture` with its SES message changed by `change`.

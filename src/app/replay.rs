@@ -1,4 +1,4 @@
-//! `ses-feedback-logger replay FILE…`: pushes old or dead-lettered events through the same handler, from
+//! `ses-feedback-logger replay FILE…`: pushes old or dead-lettered events through the same pipeline, from
 //! JSON lines (SNS or SQS events, failure-queue records, SQS messages, envelopes, bare notifications).
 
 use std::collections::BTreeMap;
@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use crate::feedback::timestamp::now_millis;
 use crate::operations::suppression::Suppressor;
-use crate::pipeline::Handler;
+use crate::pipeline::Pipeline;
 use crate::sources::{read_replay_line, InboundMessage, UnusableLine};
 use crate::storage::LogSink;
 
-/// Messages handed to the handler at once: one PutLogEvents per stream per chunk (split further only by
+/// Messages handed to the pipeline at once: one PutLogEvents per stream per chunk (split further only by
 /// CloudWatch's limits), and a bounded amount held in memory.
 pub const CHUNK_MESSAGES: usize = 1_000;
 
@@ -23,17 +23,17 @@ pub struct ReplayReport {
     pub lines: usize,
     pub messages: usize,
     /// Log events written, per stream.
-    pub written: BTreeMap<&'static str, usize>,
+    pub written: BTreeMap<&'static str, u64>,
     /// Lines whose every message is stored (or needed no storing: duplicates, setup messages, refused).
     pub done_lines: Vec<usize>,
     /// Lines with a message that could not be stored (CloudWatch failed); replaying them again is safe.
     pub failed_lines: Vec<usize>,
     /// Lines that hold nothing this tool can read, with why.
     pub unusable_lines: Vec<UnusableLineReport>,
-    pub duplicates: usize,
-    pub setup_messages: usize,
-    pub unrecognized: usize,
-    pub refused: usize,
+    pub duplicates: u64,
+    pub setup_messages: u64,
+    pub unrecognized: u64,
+    pub refused: u64,
 }
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
@@ -92,9 +92,9 @@ pub struct ReadError {
     pub error: std::io::Error,
 }
 
-/// Replays every line of `input` through `handler`, adding to `report`. Blank lines are skipped.
+/// Replays every line of `input` through `pipeline`, adding to `report`. Blank lines are skipped.
 pub async fn replay<S: LogSink, P: Suppressor>(
-    handler: &Handler<S, P>,
+    pipeline: &Pipeline<S, P>,
     source_name: &str,
     input: impl BufRead,
     report: &mut ReplayReport,
@@ -115,10 +115,10 @@ pub async fn replay<S: LogSink, P: Suppressor>(
             Err(reason) => report.unusable_lines.push(unusable(number, &reason)),
         }
         if chunk.messages.len() >= CHUNK_MESSAGES {
-            chunk.store(handler, report).await;
+            chunk.store(pipeline, report).await;
         }
     }
-    chunk.store(handler, report).await;
+    chunk.store(pipeline, report).await;
     Ok(())
 }
 
@@ -148,21 +148,21 @@ impl Chunk {
 
     async fn store<S: LogSink, P: Suppressor>(
         &mut self,
-        handler: &Handler<S, P>,
+        pipeline: &Pipeline<S, P>,
         report: &mut ReplayReport,
     ) {
         if self.line_numbers.is_empty() {
             return;
         }
-        let (summary, stored) = handler.store_messages(&self.messages).await;
+        let (counts, stored) = pipeline.store(&self.messages).await;
         report.messages += self.messages.len();
-        for (stream, events) in summary.written {
+        for (&stream, &events) in counts.events() {
             *report.written.entry(stream).or_default() += events;
         }
-        report.duplicates += summary.duplicates;
-        report.setup_messages += summary.setup_messages;
-        report.unrecognized += summary.unrecognized;
-        report.refused += summary.refused;
+        report.duplicates += counts.duplicates();
+        report.setup_messages += counts.setup_messages();
+        report.unrecognized += counts.unrecognized();
+        report.refused += counts.refused();
         let mut failed: Vec<usize> = stored.not_stored.iter().map(|&i| self.lines[i]).collect();
         failed.dedup();
         for &line in &self.line_numbers {
@@ -179,7 +179,7 @@ impl Chunk {
 /// standard output with `--json`, else text on standard error), and returns the exit status: 0 when
 /// everything was stored, 1 when a line was unusable or not stored, 2 when an argument or file is bad.
 pub async fn run_cli<S: LogSink, P: Suppressor>(
-    handler: &Handler<S, P>,
+    pipeline: &Pipeline<S, P>,
     args: impl IntoIterator<Item = String>,
 ) -> i32 {
     let mut json = false;
@@ -205,7 +205,7 @@ pub async fn run_cli<S: LogSink, P: Suppressor>(
     for file in &files {
         let result = if file == "-" {
             replay(
-                handler,
+                pipeline,
                 "standard input",
                 std::io::stdin().lock(),
                 &mut report,
@@ -214,7 +214,7 @@ pub async fn run_cli<S: LogSink, P: Suppressor>(
         } else {
             match std::fs::File::open(file) {
                 Ok(opened) => {
-                    replay(handler, file, std::io::BufReader::new(opened), &mut report).await
+                    replay(pipeline, file, std::io::BufReader::new(opened), &mut report).await
                 }
                 Err(error) => Err(ReadError {
                     source_name: file.clone(),

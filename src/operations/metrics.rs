@@ -186,6 +186,40 @@ impl Metrics {
         bump(&mut self.write_failures, to_u64(events));
     }
 
+    /// Records received (`Records`), duplicates included.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Log events stored, by notification type (`Events`): the streams written.
+    pub fn events(&self) -> &BTreeMap<&'static str, u64> {
+        &self.events
+    }
+
+    pub fn unrecognized(&self) -> u64 {
+        self.unrecognized
+    }
+
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    pub fn setup_messages(&self) -> u64 {
+        self.setup_messages
+    }
+
+    pub fn suppressions_made(&self) -> u64 {
+        self.suppressions_made
+    }
+
+    pub fn suppression_failures(&self) -> u64 {
+        self.suppression_failures
+    }
+
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
         self.totals().iter().all(|&(_, value)| value == 0)

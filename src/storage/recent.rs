@@ -3,6 +3,7 @@
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+use std::sync::Mutex;
 
 pub struct RecentMap<K, V> {
     capacity: usize,
@@ -60,6 +61,28 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// The keys of the messages this execution environment has stored (or that needed no storing), so a
+/// redelivery or a retry is not written twice. Bounded: the oldest are forgotten first.
+pub struct StoredMessages(Mutex<RecentMap<String, ()>>);
+
+impl StoredMessages {
+    pub fn new(capacity: usize) -> Self {
+        StoredMessages(Mutex::new(RecentMap::new(capacity)))
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.lock().is_ok_and(|stored| stored.contains(key))
+    }
+
+    pub fn remember<'k>(&self, keys: impl Iterator<Item = &'k String>) {
+        if let Ok(mut stored) = self.0.lock() {
+            for key in keys {
+                stored.insert(key.clone(), ());
+            }
+        }
     }
 }
 

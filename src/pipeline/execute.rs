@@ -1,0 +1,126 @@
+//! The other half: carrying out a [`Plan`]. Every stream is written concurrently, each under the write
+//! deadline; what was stored is remembered, and only then are its addresses suppressed.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tracing::{error, info, warn};
+
+use super::plan::Plan;
+use crate::operations::metrics::Metrics;
+use crate::operations::suppression::{SuppressionReason, Suppressor};
+use crate::sources::InboundMessage;
+use crate::storage::recent::StoredMessages;
+use crate::storage::{LogSink, WriteError};
+
+/// Which messages of a batch were not stored, and why.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Indices of the messages not stored, ascending.
+    pub not_stored: Vec<usize>,
+    /// The write deadline, when a stream's write ran out of it.
+    pub timed_out: Option<Duration>,
+    pub failed_streams: usize,
+    pub total_streams: usize,
+    pub first_failure: Option<(&'static str, WriteError)>,
+}
+
+/// Writes every stream of `plan`, remembers the messages stored in `memory`, then suppresses their
+/// addresses. Returns the plan's counts with the writes and suppressions added.
+pub(crate) async fn execute<S: LogSink, P: Suppressor>(
+    plan: Plan,
+    messages: &[InboundMessage],
+    sink: &S,
+    suppressor: &P,
+    deadline: Duration,
+    memory: &StoredMessages,
+) -> (Metrics, Stored) {
+    let Plan {
+        streams,
+        mut counts,
+    } = plan;
+    let total = streams.len();
+    let mut writes = Vec::with_capacity(total);
+    let mut pending = Vec::with_capacity(total);
+    for (stream, write) in streams {
+        pending.push((
+            stream,
+            write.events.len(),
+            write.messages,
+            write.suppressions,
+        ));
+        // Each stream has the deadline to itself, so the ones that finish are remembered as stored.
+        let put = tokio::time::timeout(deadline, sink.write(stream, write.events));
+        writes.push(put);
+    }
+    let results = join_all(writes).await;
+    let mut stored = Stored {
+        total_streams: total,
+        ..Stored::default()
+    };
+    let mut suppressions = Vec::new();
+    for (result, (stream, events, indices, to_suppress)) in results.into_iter().zip(pending) {
+        match result {
+            Ok(Ok(())) => {
+                counts.count_events(stream, events);
+                memory.remember(indices.iter().map(|&i| &messages[i].dedupe_key));
+                // Only once their events are stored: a failed stream is retried, suppressions with it.
+                suppressions.extend(to_suppress);
+                continue;
+            }
+            Err(_elapsed) => {
+                error!(
+                    stream,
+                    events,
+                    ?deadline,
+                    "CloudWatch Logs write timed out; its messages are not stored, to be retried"
+                );
+                stored.timed_out = Some(deadline);
+            }
+            Ok(Err(failure)) => {
+                error!(stream, events, error = %failure, "CloudWatch Logs write failed; its messages are not stored, to be retried");
+                if stored.first_failure.is_none() {
+                    stored.first_failure = Some((stream, failure));
+                }
+            }
+        }
+        counts.count_write_failure(events);
+        stored.failed_streams += 1;
+        stored.not_stored.extend(indices);
+    }
+    suppress(suppressor, suppressions, &mut counts).await;
+    stored.not_stored.sort_unstable();
+    (counts, stored)
+}
+
+/// Suppression is a side effect: a failure is logged and counted, and never fails the invocation
+/// (the log events are stored already).
+async fn suppress<P: Suppressor>(
+    suppressor: &P,
+    addresses: Vec<(String, SuppressionReason)>,
+    counts: &mut Metrics,
+) {
+    let attempts = addresses
+        .iter()
+        .map(|(address, reason)| suppressor.suppress(address, *reason));
+    let mut made = 0;
+    for result in join_all(attempts).await {
+        match result {
+            Ok(()) => {
+                counts.count_suppression(true);
+                made += 1;
+            }
+            Err(error) => {
+                counts.count_suppression(false);
+                // The SDK's message names the operation and the error, never the address.
+                warn!(%error, "could not add an address to the SES suppression list");
+            }
+        }
+    }
+    if made > 0 {
+        info!(
+            suppressed = made,
+            "added addresses to the SES account-level suppression list"
+        );
+    }
+}
