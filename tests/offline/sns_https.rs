@@ -5,8 +5,7 @@
 //! The endpoint runs with `SnsUrlPolicy::loopback_for_tests`, which accepts the stand-in's origin only; the
 //! production policy is checked against the same stand-in, and against lookalike hosts, in its own tests.
 
-mod sns_stand_in;
-mod support;
+use crate::support::sns_stand_in;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -29,9 +28,9 @@ const FOREIGN_TOPIC: &str = "arn:aws:sns:us-east-1:210987654321:somebody-elses";
 const MESSAGE_ID: &str = "f5d6c4a8-1b7e-5c3d-9a2f-0e1d2c3b4a59";
 const SES_BOUNCE: &str = r#"{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"jane.doe@example.com"}],"timestamp":"2026-03-04T05:06:07.000Z","feedbackId":"f"},"mail":{"timestamp":"2026-03-04T05:06:06.000Z","messageId":"m","source":"sender@example.org","destination":["jane.doe@example.com"]}}"#;
 
-const AWS_SAMPLE_CERTIFICATE: &str = include_str!("data/sns/aws-sample-certificate.pem");
-const AWS_SAMPLE_SHA1: &str = include_str!("data/sns/aws-sample-sha1.json");
-const AWS_SAMPLE_SHA256: &str = include_str!("data/sns/aws-sample-sha256.json");
+const AWS_SAMPLE_CERTIFICATE: &str = include_str!("../data/sns/aws-sample-certificate.pem");
+const AWS_SAMPLE_SHA1: &str = include_str!("../data/sns/aws-sample-sha1.json");
+const AWS_SAMPLE_SHA256: &str = include_str!("../data/sns/aws-sample-sha256.json");
 
 /// The key SNS signs with, in these tests, and another one.
 static SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);

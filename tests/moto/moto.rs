@@ -1,7 +1,7 @@
 //! The CloudWatch writer and the handler against moto server on the real wire protocol, through a recording
 //! proxy that counts the API calls. Run by `make test` (scripts/with-moto.sh starts moto).
 
-mod support;
+use crate::support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,7 +17,7 @@ use support::{
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 

@@ -1,7 +1,7 @@
 //! End to end: the built binary, started as Lambda starts it, polling a local Lambda Runtime API, writing to
 //! moto through a recording proxy. Run by `make test` (scripts/with-moto.sh starts moto).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -16,70 +16,76 @@ use support::{
 const FIXTURES: [(&str, &str); 19] = [
     (
         "bounce-event.json",
-        include_str!("../events/bounce-event.json"),
+        include_str!("../../events/bounce-event.json"),
     ),
     (
         "bounce-notification.json",
-        include_str!("../events/bounce-notification.json"),
+        include_str!("../../events/bounce-notification.json"),
     ),
     (
         "bounce-transient-5xx.json",
-        include_str!("../events/bounce-transient-5xx.json"),
+        include_str!("../../events/bounce-transient-5xx.json"),
     ),
     (
         "click-event.json",
-        include_str!("../events/click-event.json"),
+        include_str!("../../events/click-event.json"),
     ),
     (
         "complaint-event.json",
-        include_str!("../events/complaint-event.json"),
+        include_str!("../../events/complaint-event.json"),
     ),
     (
         "complaint-notification.json",
-        include_str!("../events/complaint-notification.json"),
+        include_str!("../../events/complaint-notification.json"),
     ),
     (
         "delivery-delay-event.json",
-        include_str!("../events/delivery-delay-event.json"),
+        include_str!("../../events/delivery-delay-event.json"),
     ),
     (
         "delivery-event.json",
-        include_str!("../events/delivery-event.json"),
+        include_str!("../../events/delivery-event.json"),
     ),
     (
         "delivery-notification.json",
-        include_str!("../events/delivery-notification.json"),
+        include_str!("../../events/delivery-notification.json"),
     ),
     (
         "event-destination-validated.json",
-        include_str!("../events/event-destination-validated.json"),
+        include_str!("../../events/event-destination-validated.json"),
     ),
-    ("not-json.json", include_str!("../events/not-json.json")),
-    ("open-event.json", include_str!("../events/open-event.json")),
+    ("not-json.json", include_str!("../../events/not-json.json")),
+    (
+        "open-event.json",
+        include_str!("../../events/open-event.json"),
+    ),
     (
         "reject-event.json",
-        include_str!("../events/reject-event.json"),
+        include_str!("../../events/reject-event.json"),
     ),
     (
         "rendering-failure-event.json",
-        include_str!("../events/rendering-failure-event.json"),
+        include_str!("../../events/rendering-failure-event.json"),
     ),
-    ("send-event.json", include_str!("../events/send-event.json")),
+    (
+        "send-event.json",
+        include_str!("../../events/send-event.json"),
+    ),
     (
         "subscription-event.json",
-        include_str!("../events/subscription-event.json"),
+        include_str!("../../events/subscription-event.json"),
     ),
     (
         "subscription-succeeded.json",
-        include_str!("../events/subscription-succeeded.json"),
+        include_str!("../../events/subscription-succeeded.json"),
     ),
     (
         "two-records.json",
-        include_str!("../events/two-records.json"),
+        include_str!("../../events/two-records.json"),
     ),
     (
         "unknown-type.json",
-        include_str!("../events/unknown-type.json"),
+        include_str!("../../events/unknown-type.json"),
     ),
 ];
 
@@ -405,8 +411,8 @@ async fn an_sqs_batch_is_written_with_one_put_per_stream_and_failed_messages_are
         group,
         function: _function,
     } = environment(&[]).await;
-    let envelopes = include_str!("../events/sqs-sns-envelopes.json");
-    let raw = include_str!("../events/sqs-raw-delivery.json");
+    let envelopes = include_str!("../../events/sqs-sns-envelopes.json");
+    let raw = include_str!("../../events/sqs-raw-delivery.json");
 
     let response: Value =
         serde_json::from_str(&invoke(&api, envelopes).await.expect_response()).unwrap();

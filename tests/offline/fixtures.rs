@@ -81,7 +81,7 @@ fn raw_key_order(message: &str) -> Vec<String> {
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 

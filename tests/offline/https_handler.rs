@@ -2,8 +2,8 @@
 //! certificate made in the test, served by the local stand-in for SNS's host) is stored exactly as the same
 //! notification delivered to Lambda; whatever is refused is written nowhere.
 
-mod sns_stand_in;
-mod support;
+use crate::support;
+use crate::support::sns_stand_in;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -16,8 +16,8 @@ use ses_feedback_logger::sources::https::SnsHttpsEndpoint;
 use sns_stand_in::{notification, sign, StandIn, TestSigner};
 use support::RecordingSink;
 
-const BOUNCE_EVENT: &str = include_str!("../events/bounce-notification.json");
-const SUBSCRIPTION_SUCCEEDED: &str = include_str!("../events/subscription-succeeded.json");
+const BOUNCE_EVENT: &str = include_str!("../../events/bounce-notification.json");
+const SUBSCRIPTION_SUCCEEDED: &str = include_str!("../../events/subscription-succeeded.json");
 
 static SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);
 static OTHER_SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);

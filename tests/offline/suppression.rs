@@ -1,7 +1,7 @@
 //! SUPPRESS: addresses that really bounced hard (and, if asked, complainers) are added to the SES
 //! account-level suppression list through SES v2 PutSuppressedDestination, tested with aws-smithy-mocks.
 
-mod support;
+use crate::support;
 
 use aws_sdk_sesv2::operation::put_suppressed_destination::{
     PutSuppressedDestinationError, PutSuppressedDestinationOutput,
@@ -18,7 +18,7 @@ use support::RecordingSink;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 

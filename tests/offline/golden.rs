@@ -3,7 +3,7 @@
 //! the JSON, plain and hashed layouts), the function's responses (first delivery and redelivery), the
 //! suppressions chosen and the metrics documents. Times that come from the clock are replaced by `<now>`.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expected files; review the diff before committing.
+//! `UPDATE_GOLDEN=1 cargo test --test offline golden::` rewrites the expected files; review the diff before committing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use ses_feedback_logger::operations::suppression::{
 };
 use ses_feedback_logger::pipeline::{AccessPolicy, Handler};
 
-mod support;
+use crate::support;
 use support::RecordingSink;
 
 const NAMESPACE: &str = "SesFeedbackLogger";
@@ -255,7 +255,7 @@ async fn every_event_file_stores_and_answers_exactly_as_recorded() {
         }
         let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
             panic!(
-                "{} has no expected output {}: run UPDATE_GOLDEN=1 cargo test --test golden",
+                "{} has no expected output {}: run UPDATE_GOLDEN=1 cargo test --test offline golden::",
                 fixture.display(),
                 golden.display()
             )

@@ -1,7 +1,7 @@
 //! The SQS way in, over the recording fake: envelopes and raw bodies told apart, one write per stream per
 //! batch, and `batchItemFailures` naming exactly the messages not stored.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -10,8 +10,8 @@ use ses_feedback_logger::log_events::LogFormat;
 use ses_feedback_logger::pipeline::{AccessPolicy, Handler, Response};
 use support::RecordingSink;
 
-const ENVELOPES: &str = include_str!("../events/sqs-sns-envelopes.json");
-const RAW: &str = include_str!("../events/sqs-raw-delivery.json");
+const ENVELOPES: &str = include_str!("../../events/sqs-sns-envelopes.json");
+const RAW: &str = include_str!("../../events/sqs-raw-delivery.json");
 
 fn sqs_ids(event: &str) -> Vec<String> {
     let event: Value = serde_json::from_str(event).unwrap();
@@ -190,7 +190,7 @@ async fn a_failed_message_without_an_sqs_id_fails_the_whole_batch() {
 async fn an_sns_event_through_invoke_still_answers_with_its_summary() {
     let handler = Handler::new(RecordingSink::default(), LogFormat::Json);
     let response = handler
-        .invoke(include_str!("../events/two-records.json"))
+        .invoke(include_str!("../../events/two-records.json"))
         .await
         .unwrap();
     let Response::Sns(summary) = response else {

@@ -1,33 +1,29 @@
 //! Hostile and odd input: nothing SES or SNS can send crashes the function or is lost. Each item of the
 //! list in the reliability issue has its test here (the `:`/`*` type name and the empty Records list are in
-//! tests/handler.rs).
+//! tests/offline/handler.rs; the fifty large recipients written to moto, in tests/moto/hostile.rs).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use ses_feedback_logger::log_events::{LogFormat, MAX_MESSAGE_BYTES};
 use ses_feedback_logger::pipeline::Handler;
-use ses_feedback_logger::storage::batch::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES};
-use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
-use support::{
-    cloudwatch_client, moto_endpoint, read_stream, unique_name, RecordingProxy, RecordingSink,
-};
+use support::RecordingSink;
 
 const FIXTURES: [&str; 14] = [
-    include_str!("../events/bounce-event.json"),
-    include_str!("../events/bounce-notification.json"),
-    include_str!("../events/bounce-transient-5xx.json"),
-    include_str!("../events/click-event.json"),
-    include_str!("../events/complaint-event.json"),
-    include_str!("../events/complaint-notification.json"),
-    include_str!("../events/delivery-delay-event.json"),
-    include_str!("../events/delivery-event.json"),
-    include_str!("../events/delivery-notification.json"),
-    include_str!("../events/open-event.json"),
-    include_str!("../events/reject-event.json"),
-    include_str!("../events/rendering-failure-event.json"),
-    include_str!("../events/send-event.json"),
-    include_str!("../events/subscription-event.json"),
+    include_str!("../../events/bounce-event.json"),
+    include_str!("../../events/bounce-notification.json"),
+    include_str!("../../events/bounce-transient-5xx.json"),
+    include_str!("../../events/click-event.json"),
+    include_str!("../../events/complaint-event.json"),
+    include_str!("../../events/complaint-notification.json"),
+    include_str!("../../events/delivery-delay-event.json"),
+    include_str!("../../events/delivery-event.json"),
+    include_str!("../../events/delivery-notification.json"),
+    include_str!("../../events/open-event.json"),
+    include_str!("../../events/reject-event.json"),
+    include_str!("../../events/rendering-failure-event.json"),
+    include_str!("../../events/send-event.json"),
+    include_str!("../../events/subscription-event.json"),
 ];
 
 /// An SNS event whose single record carries `message` (any text).
@@ -86,38 +82,6 @@ async fn a_256_kb_message_is_stored_within_the_event_limit() {
     // Escapes in the SES JSON take at least as many bytes as they do in ours, so a message SNS accepts
     // always fits one event whole (truncation is for the 1 MB limit, tested in src/log_events/mod.rs).
     assert_eq!(event["diagnosticCode"].as_str().unwrap(), diagnostic);
-}
-
-#[tokio::test]
-async fn fifty_recipients_with_10_kb_diagnostics_are_all_stored_within_batch_limits() {
-    let recipients = (0..50)
-        .map(|i| {
-            json!({"emailAddress": format!("r{i}@example.com"), "status": "5.1.1",
-                        "diagnosticCode": format!("{i}: {}", "x".repeat(10 * 1024))})
-        })
-        .collect();
-    let proxy = RecordingProxy::start(&moto_endpoint()).await;
-    let group = unique_name("/test/hostile");
-    let sink = CloudWatchSink::new(cloudwatch_client(&proxy.url()).await, group.clone());
-    Handler::new(sink, LogFormat::Json)
-        .handle(&sns_event(&bounce(recipients).to_string()))
-        .await
-        .unwrap();
-    for put in proxy
-        .requests()
-        .iter()
-        .filter(|c| c.operation == "PutLogEvents")
-    {
-        let bytes: usize = put.json()["logEvents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["message"].as_str().unwrap().len() + EVENT_OVERHEAD_BYTES)
-            .sum();
-        assert!(bytes <= MAX_BATCH_BYTES, "{bytes}");
-    }
-    let stored = read_stream(&cloudwatch_client(&moto_endpoint()).await, &group, "Bounce").await;
-    assert_eq!(stored.len(), 50);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The handler over a small recording fake of the CloudWatch seam: which streams get which events, what
 //! fails the invocation and what does not.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use tokio::sync::Barrier;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 
