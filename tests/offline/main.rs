@@ -6,6 +6,7 @@
 /// The part of tests/support/ these tests use (tests/support/mod.rs has the moto harness, which they do not).
 #[path = "../support"]
 mod support {
+    pub mod events;
     pub mod http;
     pub mod privacy;
     pub mod recording_sink;

@@ -6,6 +6,7 @@
 //! - [`runtime_api`]: [`RuntimeApi`], a local Lambda Runtime API that real function processes poll.
 //! - [`function`]: [`spawn_function`], the built `ses-feedback-logger` binary as a child process.
 //! - [`http`]: [`http::serve`], the small HTTP/1.1 server the others are built on, and [`http::reply`].
+//! - [`events`]: the sample events, by listing `events/`.
 //! - [`privacy`]: [`hmac_sha256_hex`], to check hashed addresses.
 //!
 //! Also in this folder, for tests/offline/: `recording_sink.rs` (`RecordingSink`, a fake of
@@ -13,6 +14,7 @@
 //! tests).
 
 pub mod cloudwatch;
+pub mod events;
 pub mod function;
 pub mod http;
 pub mod privacy;
