@@ -38,11 +38,11 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 
 soak: $(VENV)/.installed ## Longer load run: LOAD_ENVIRONMENTS (8) x LOAD_INVOCATIONS (20000) x LOAD_RECIPIENTS (5) against moto
 	LOAD_ENVIRONMENTS=$${LOAD_ENVIRONMENTS:-8} LOAD_INVOCATIONS=$${LOAD_INVOCATIONS:-20000} LOAD_RECIPIENTS=$${LOAD_RECIPIENTS:-5} \
-	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(CARGO) test --locked --release --test load -- --nocapture
+	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server scripts/with-moto.sh $(CARGO) test --locked --release --test moto load:: -- --nocapture
 
 FUZZ_CASES ?= 2500000
 fuzz: ## Long property-based fuzz run of the parser and formatter (FUZZ_CASES per property, about 10 minutes by default)
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --locked --release --test fuzz -- --nocapture
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --locked --release --test offline fuzz:: -- --nocapture
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

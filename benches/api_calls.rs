@@ -7,6 +7,8 @@
 //! Needs moto: `make bench`, or `scripts/with-moto.sh cargo bench --bench api_calls`. Under `cargo test`
 //! it does nothing.
 
+// The benchmark uses part of the moto harness the tests share.
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -16,6 +16,8 @@
 //! Needs moto: `make bench` (or `scripts/with-moto.sh cargo bench --bench runtime`). Under `cargo test` (no
 //! `--bench` argument) it does nothing, so `make test` stays quick and free of timing.
 
+// The benchmark uses part of the moto harness the tests share.
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

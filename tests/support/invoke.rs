@@ -8,8 +8,6 @@ use ses_feedback_logger::storage::LogSink;
 // Test-only, with no Send bound needed on the futures: async fn in a trait is what reads best.
 #[allow(async_fn_in_trait)]
 pub trait Invoke {
-    /// The answer to `payload`, its metrics dropped.
-    async fn answer(&self, payload: &str) -> Result<Response, InvocationError>;
     /// The summary of an SNS event; panics on another kind of answer.
     async fn handle(&self, payload: &str) -> Result<Summary, InvocationError>;
     /// [`Invoke::handle`] with the invocation's metrics.
@@ -17,10 +15,6 @@ pub trait Invoke {
 }
 
 impl<S: LogSink, P: Suppressor> Invoke for Pipeline<S, P> {
-    async fn answer(&self, payload: &str) -> Result<Response, InvocationError> {
-        self.invoke(payload).await.0
-    }
-
     async fn handle(&self, payload: &str) -> Result<Summary, InvocationError> {
         self.handle_measured(payload).await.0
     }

@@ -73,12 +73,6 @@ pub struct Timing {
     pub answered: Instant,
 }
 
-impl Timing {
-    pub fn elapsed(&self) -> Duration {
-        self.answered.saturating_duration_since(self.received)
-    }
-}
-
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
@@ -164,6 +158,7 @@ impl RecordingProxy {
 
     /// When each request answered so far was received and answered, in the order the answers were ready
     /// (a request still waiting for moto is not listed yet).
+    #[allow(dead_code)] // Read by the runtime benchmark (benches/runtime.rs), not by a test.
     pub fn timings(&self) -> Vec<Timing> {
         self.state().timings.clone()
     }

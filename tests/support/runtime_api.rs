@@ -170,6 +170,7 @@ impl RuntimeApi {
     }
 
     /// When each `GET .../invocation/next` arrived, in order: the first one marks the end of a process's init.
+    #[allow(dead_code)] // Read by the runtime benchmark (benches/runtime.rs), not by a test.
     pub fn next_request_times(&self) -> Vec<Instant> {
         self.shared
             .next_request_times
@@ -179,6 +180,7 @@ impl RuntimeApi {
     }
 
     /// When each invocation was delivered and answered, in delivery order.
+    #[allow(dead_code)] // Read by the runtime benchmark (benches/runtime.rs), not by a test.
     pub fn invocation_timings(&self) -> Vec<InvocationTiming> {
         self.shared
             .invocation_timings

@@ -1,87 +1,21 @@
 //! End to end: the built binary, started as Lambda starts it, polling a local Lambda Runtime API, writing to
 //! moto through a recording proxy. Run by `make test` (scripts/with-moto.sh starts moto).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use serde_json::Value;
 use ses_feedback_logger::feedback::EventType;
 use ses_feedback_logger::log_events::UNRECOGNIZED_STREAM;
+use support::events::sns_events;
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
     RuntimeApi,
 };
 
-const FIXTURES: [(&str, &str); 19] = [
-    (
-        "bounce-event.json",
-        include_str!("../events/bounce-event.json"),
-    ),
-    (
-        "bounce-notification.json",
-        include_str!("../events/bounce-notification.json"),
-    ),
-    (
-        "bounce-transient-5xx.json",
-        include_str!("../events/bounce-transient-5xx.json"),
-    ),
-    (
-        "click-event.json",
-        include_str!("../events/click-event.json"),
-    ),
-    (
-        "complaint-event.json",
-        include_str!("../events/complaint-event.json"),
-    ),
-    (
-        "complaint-notification.json",
-        include_str!("../events/complaint-notification.json"),
-    ),
-    (
-        "delivery-delay-event.json",
-        include_str!("../events/delivery-delay-event.json"),
-    ),
-    (
-        "delivery-event.json",
-        include_str!("../events/delivery-event.json"),
-    ),
-    (
-        "delivery-notification.json",
-        include_str!("../events/delivery-notification.json"),
-    ),
-    (
-        "event-destination-validated.json",
-        include_str!("../events/event-destination-validated.json"),
-    ),
-    ("not-json.json", include_str!("../events/not-json.json")),
-    ("open-event.json", include_str!("../events/open-event.json")),
-    (
-        "reject-event.json",
-        include_str!("../events/reject-event.json"),
-    ),
-    (
-        "rendering-failure-event.json",
-        include_str!("../events/rendering-failure-event.json"),
-    ),
-    ("send-event.json", include_str!("../events/send-event.json")),
-    (
-        "subscription-event.json",
-        include_str!("../events/subscription-event.json"),
-    ),
-    (
-        "subscription-succeeded.json",
-        include_str!("../events/subscription-succeeded.json"),
-    ),
-    (
-        "two-records.json",
-        include_str!("../events/two-records.json"),
-    ),
-    (
-        "unknown-type.json",
-        include_str!("../events/unknown-type.json"),
-    ),
-];
+/// The typical notification: one bounced recipient (bob@example.org) of three destinations.
+const BOUNCE_NOTIFICATION: &str = include_str!("../../events/bounce-notification.json");
 
 async fn invoke(api: &RuntimeApi, event: &str) -> support::Outcome {
     tokio::time::timeout(Duration::from_secs(60), api.invoke(event))
@@ -134,7 +68,8 @@ async fn the_binary_stores_every_fixture_and_prints_no_address() {
     } = environment(&[]).await;
 
     let mut written = 0;
-    for (name, event) in FIXTURES {
+    for fixture in sns_events() {
+        let (name, event) = (&fixture.name, &fixture.text);
         let response: Value =
             serde_json::from_str(&invoke(&api, event).await.expect_response()).unwrap();
         written += response["written"]
@@ -227,7 +162,7 @@ async fn a_bad_event_fails_its_invocation_and_the_environment_serves_the_next() 
         .unwrap()
         .contains("not an SNS event"));
 
-    let response = invoke(&api, FIXTURES[1].1).await.expect_response();
+    let response = invoke(&api, BOUNCE_NOTIFICATION).await.expect_response();
     assert!(response.contains("\"Bounce\":1"), "{response}");
 }
 
@@ -245,7 +180,7 @@ async fn a_cloudwatch_outage_fails_the_invocation_so_lambda_retries_it() {
             support::Fault::Status(503, "ServiceUnavailableException", "down".into()),
         );
     }
-    let error = invoke(&api, FIXTURES[1].1).await.expect_error();
+    let error = invoke(&api, BOUNCE_NOTIFICATION).await.expect_error();
     assert_eq!(error["errorType"], "CloudWatchWriteFailed");
     assert!(
         error["errorMessage"]
@@ -257,7 +192,7 @@ async fn a_cloudwatch_outage_fails_the_invocation_so_lambda_retries_it() {
     assert_eq!(proxy.count("PutLogEvents"), 5, "the SDK's bounded retries");
 
     // Lambda's retry, once CloudWatch is back, stores the event.
-    let response = invoke(&api, FIXTURES[1].1).await.expect_response();
+    let response = invoke(&api, BOUNCE_NOTIFICATION).await.expect_response();
     assert!(response.contains("\"Bounce\":1"), "{response}");
     assert_eq!(
         read_stream(&cloudwatch_client(&moto_endpoint()).await, &group, "Bounce")
@@ -282,8 +217,11 @@ async fn an_invalid_setting_stops_the_start_naming_the_variable() {
 /// Every address in the fixtures, for checking none is stored or printed.
 fn fixture_addresses() -> Vec<String> {
     let mut addresses = Vec::new();
-    for (_, event) in FIXTURES {
-        for word in event.split(|c: char| !(c.is_ascii_alphanumeric() || "@.-_+".contains(c))) {
+    for fixture in sns_events() {
+        for word in fixture
+            .text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "@.-_+".contains(c)))
+        {
             if word.contains('@') && word.contains('.') && !word.starts_with("sender@") {
                 addresses.push(word.to_owned());
             }
@@ -301,8 +239,8 @@ async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
         function,
         proxy: _proxy,
     } = environment(key_envs).await;
-    for (_, event) in FIXTURES {
-        invoke(&api, event).await.expect_response();
+    for fixture in sns_events() {
+        invoke(&api, &fixture.text).await.expect_response();
     }
     let moto = cloudwatch_client(&moto_endpoint()).await;
     let bounces = read_stream(&moto, &group, "Bounce").await;
@@ -405,8 +343,8 @@ async fn an_sqs_batch_is_written_with_one_put_per_stream_and_failed_messages_are
         group,
         function: _function,
     } = environment(&[]).await;
-    let envelopes = include_str!("../events/sqs-sns-envelopes.json");
-    let raw = include_str!("../events/sqs-raw-delivery.json");
+    let envelopes = include_str!("../../events/sqs-sns-envelopes.json");
+    let raw = include_str!("../../events/sqs-raw-delivery.json");
 
     let response: Value =
         serde_json::from_str(&invoke(&api, envelopes).await.expect_response()).unwrap();
@@ -468,7 +406,7 @@ async fn the_binary_answers_https_deliveries_it_cannot_verify_with_403_and_write
         function,
     } = environment(&[("ALLOWED_TOPIC_ARNS", topic)]).await;
     let sns: Value =
-        serde_json::from_str::<Value>(FIXTURES[1].1).unwrap()["Records"][0]["Sns"].clone();
+        serde_json::from_str::<Value>(BOUNCE_NOTIFICATION).unwrap()["Records"][0]["Sns"].clone();
     let body = serde_json::json!({
         "Type": "Notification",
         "MessageId": sns["MessageId"],

@@ -1,35 +1,16 @@
 //! Hostile and odd input: nothing SES or SNS can send crashes the function or is lost. Each item of the
 //! list in the reliability issue has its test here (the `:`/`*` type name and the empty Records list are in
-//! tests/handler.rs).
+//! tests/offline/handler.rs; the fifty large recipients written to moto, in tests/moto/hostile.rs).
 
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::Invoke;
 
 use serde_json::{json, Value};
+use ses_feedback_logger::feedback::EventType;
 use ses_feedback_logger::log_events::{LogFormat, MAX_MESSAGE_BYTES};
 use ses_feedback_logger::pipeline::Pipeline;
-use ses_feedback_logger::storage::batch::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES};
-use ses_feedback_logger::storage::cloudwatch::CloudWatchSink;
-use support::{
-    cloudwatch_client, moto_endpoint, read_stream, unique_name, RecordingProxy, RecordingSink,
-};
-
-const FIXTURES: [&str; 14] = [
-    include_str!("../events/bounce-event.json"),
-    include_str!("../events/bounce-notification.json"),
-    include_str!("../events/bounce-transient-5xx.json"),
-    include_str!("../events/click-event.json"),
-    include_str!("../events/complaint-event.json"),
-    include_str!("../events/complaint-notification.json"),
-    include_str!("../events/delivery-delay-event.json"),
-    include_str!("../events/delivery-event.json"),
-    include_str!("../events/delivery-notification.json"),
-    include_str!("../events/open-event.json"),
-    include_str!("../events/reject-event.json"),
-    include_str!("../events/rendering-failure-event.json"),
-    include_str!("../events/send-event.json"),
-    include_str!("../events/subscription-event.json"),
-];
+use support::events::sns_events;
+use support::RecordingSink;
 
 /// An SNS event whose single record carries `message` (any text).
 fn sns_event(message: &str) -> String {
@@ -42,9 +23,29 @@ fn sns_event(message: &str) -> String {
     .to_string()
 }
 
-fn ses_message(fixture: &str) -> Value {
-    let event: Value = serde_json::from_str(fixture).unwrap();
-    serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap()
+/// The SES message of every SNS record in `events/` that is feedback of a type the function knows
+/// (`notificationType` or `eventType` naming one): what SES really sends, to be made hostile.
+fn ses_messages() -> Vec<Value> {
+    let mut messages = Vec::new();
+    for fixture in sns_events() {
+        let event: Value = serde_json::from_str(&fixture.text).unwrap();
+        for record in event["Records"].as_array().unwrap() {
+            let Ok(message) =
+                serde_json::from_str::<Value>(record["Sns"]["Message"].as_str().unwrap())
+            else {
+                continue;
+            };
+            let kind = message.get("notificationType").or(message.get("eventType"));
+            if kind
+                .and_then(Value::as_str)
+                .and_then(EventType::from_name)
+                .is_some()
+            {
+                messages.push(message);
+            }
+        }
+    }
+    messages
 }
 
 fn bounce(recipients: Vec<Value>) -> Value {
@@ -90,38 +91,6 @@ async fn a_256_kb_message_is_stored_within_the_event_limit() {
 }
 
 #[tokio::test]
-async fn fifty_recipients_with_10_kb_diagnostics_are_all_stored_within_batch_limits() {
-    let recipients = (0..50)
-        .map(|i| {
-            json!({"emailAddress": format!("r{i}@example.com"), "status": "5.1.1",
-                        "diagnosticCode": format!("{i}: {}", "x".repeat(10 * 1024))})
-        })
-        .collect();
-    let proxy = RecordingProxy::start(&moto_endpoint()).await;
-    let group = unique_name("/test/hostile");
-    let sink = CloudWatchSink::new(cloudwatch_client(&proxy.url()).await, group.clone());
-    Pipeline::new(sink, LogFormat::Json)
-        .handle(&sns_event(&bounce(recipients).to_string()))
-        .await
-        .unwrap();
-    for put in proxy
-        .requests()
-        .iter()
-        .filter(|c| c.operation == "PutLogEvents")
-    {
-        let bytes: usize = put.json()["logEvents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["message"].as_str().unwrap().len() + EVENT_OVERHEAD_BYTES)
-            .sum();
-        assert!(bytes <= MAX_BATCH_BYTES, "{bytes}");
-    }
-    let stored = read_stream(&cloudwatch_client(&moto_endpoint()).await, &group, "Bounce").await;
-    assert_eq!(stored.len(), 50);
-}
-
-#[tokio::test]
 async fn deeply_nested_json_is_kept_in_unrecognized() {
     let nested = format!(
         r#"{{"notificationType":"Bounce","bounce":{}1{}}}"#,
@@ -148,8 +117,7 @@ fn map_strings(value: &mut Value, change: &dyn Fn(&str) -> String) {
 #[tokio::test]
 async fn control_characters_and_non_ascii_in_every_string_field_survive() {
     const NASTY: &str = "\u{0}\u{7}\u{1b}[31m\u{7f}\"\\\r\n\té日本語😀\u{202e}";
-    for fixture in FIXTURES {
-        let mut message = ses_message(fixture);
+    for mut message in ses_messages() {
         let kind = message
             .get("notificationType")
             .or(message.get("eventType"))
@@ -224,8 +192,7 @@ type Mutation = fn(&Value) -> Option<Value>;
 #[tokio::test]
 async fn a_missing_or_wrong_typed_field_anywhere_never_fails_and_loses_nothing() {
     let mut cases = 0;
-    for fixture in FIXTURES {
-        let original = ses_message(fixture);
+    for original in ses_messages() {
         let mut all = Vec::new();
         paths(&original, &mut Vec::new(), &mut all);
         for path in all {

@@ -1,8 +1,7 @@
 //! The SQS way in, over the recording fake: envelopes and raw bodies told apart, one write per stream per
 //! batch, and `batchItemFailures` naming exactly the messages not stored.
 
-mod support;
-use support::Invoke;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -11,8 +10,8 @@ use ses_feedback_logger::log_events::LogFormat;
 use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline, Response};
 use support::RecordingSink;
 
-const ENVELOPES: &str = include_str!("../events/sqs-sns-envelopes.json");
-const RAW: &str = include_str!("../events/sqs-raw-delivery.json");
+const ENVELOPES: &str = include_str!("../../events/sqs-sns-envelopes.json");
+const RAW: &str = include_str!("../../events/sqs-raw-delivery.json");
 
 fn sqs_ids(event: &str) -> Vec<String> {
     let event: Value = serde_json::from_str(event).unwrap();
@@ -42,7 +41,7 @@ fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
 #[tokio::test]
 async fn a_batch_of_sns_envelopes_is_written_with_one_write_per_stream() {
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     assert_eq!(failures(response), Vec::<String>::new());
     // bounce-notification (1) + bounce-event (2), complaint 1, delivery-event 1, the plain-text publish.
     assert_eq!(
@@ -73,7 +72,7 @@ async fn a_batch_of_sns_envelopes_is_written_with_one_write_per_stream() {
 #[tokio::test]
 async fn raw_delivery_bodies_are_the_notifications_themselves() {
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.answer(RAW).await.unwrap();
+    let response = handler.invoke(RAW).await.0.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(
         handler.sink().streams(),
@@ -90,7 +89,7 @@ async fn raw_delivery_bodies_are_the_notifications_themselves() {
 async fn exactly_the_messages_of_a_failed_stream_are_reported_as_batch_item_failures() {
     let handler = Pipeline::new(RecordingSink::failing("Bounce"), LogFormat::Json);
     let ids = sqs_ids(ENVELOPES);
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     // Records 1 (bounce notification) and 4 (bounce event) went to the failing stream.
     assert_eq!(failures(response), vec![ids[0].clone(), ids[3].clone()]);
     assert_eq!(
@@ -101,8 +100,8 @@ async fn exactly_the_messages_of_a_failed_stream_are_reported_as_batch_item_fail
     // Lambda hands back only the failed ones; SQS may also redeliver the whole batch: either way the
     // messages already stored are not written again.
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    handler.answer(ENVELOPES).await.unwrap();
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    handler.invoke(ENVELOPES).await.0.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(handler.sink().writes.lock().unwrap().len(), 4);
 }
@@ -115,7 +114,7 @@ async fn a_message_delivered_twice_in_one_batch_is_written_once() {
     again["messageId"] = json!("another-sqs-message-id");
     records.push(again);
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.answer(&event.to_string()).await.unwrap();
+    let response = handler.invoke(&event.to_string()).await.0.unwrap();
     assert!(failures(response).is_empty());
     assert_eq!(handler.sink().streams()["Bounce"], 3);
 }
@@ -149,26 +148,26 @@ async fn envelopes_from_foreign_topics_are_refused_and_raw_bodies_are_not_asked_
     };
     let handler =
         Pipeline::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access.clone());
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     assert!(failures(response).is_empty(), "refused is not failed");
     assert!(handler.sink().writes.lock().unwrap().is_empty());
 
     let handler =
         Pipeline::new(RecordingSink::default(), LogFormat::Json).with_access_policy(access);
-    handler.answer(RAW).await.unwrap();
+    handler.invoke(RAW).await.0.unwrap();
     assert_eq!(handler.sink().streams().values().sum::<usize>(), 5);
 }
 
 #[tokio::test]
 async fn the_response_is_the_shape_lambda_reads_for_partial_batch_failures() {
     let handler = Pipeline::new(RecordingSink::failing("Complaint"), LogFormat::Json);
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": sqs_ids(ENVELOPES)[1]}]})
     );
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let response = handler.answer(ENVELOPES).await.unwrap();
+    let response = handler.invoke(ENVELOPES).await.0.unwrap();
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"batchItemFailures": []})
@@ -183,7 +182,7 @@ async fn a_failed_message_without_an_sqs_id_fails_the_whole_batch() {
         .unwrap()
         .remove("messageId");
     let handler = Pipeline::new(RecordingSink::failing("Bounce"), LogFormat::Json);
-    let error = handler.answer(&event.to_string()).await.unwrap_err();
+    let error = handler.invoke(&event.to_string()).await.0.unwrap_err();
     assert_eq!(error.error_type(), "CloudWatchWriteFailed");
 }
 
@@ -191,8 +190,9 @@ async fn a_failed_message_without_an_sqs_id_fails_the_whole_batch() {
 async fn an_sns_event_through_invoke_still_answers_with_its_summary() {
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
     let response = handler
-        .answer(include_str!("../events/two-records.json"))
+        .invoke(include_str!("../../events/two-records.json"))
         .await
+        .0
         .unwrap();
     let Response::Sns(summary) = response else {
         panic!("an SNS event gets its summary");

@@ -3,7 +3,7 @@
 //! the JSON, plain and hashed layouts), the function's responses (first delivery and redelivery), the
 //! suppressions chosen and the metrics documents. Times that come from the clock are replaced by `<now>`.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expected files; review the diff before committing.
+//! `UPDATE_GOLDEN=1 cargo test --test offline golden::` rewrites the expected files; review the diff before committing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,34 +18,15 @@ use ses_feedback_logger::operations::suppression::{
 };
 use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline};
 
-mod support;
+use crate::support;
+use support::events::event_paths;
 use support::RecordingSink;
 
 const NAMESPACE: &str = "SesFeedbackLogger";
 const HASH_KEY: &[u8] = b"golden-test-key";
 
-fn events_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
-}
-
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Every fixture in `events/`, by listing the folder: a new file is covered without anyone remembering.
-fn fixtures() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(events_dir())
-        .expect("events/ is readable")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| {
-            matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("json" | "jsonl")
-            )
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 #[derive(Default)]
@@ -244,7 +225,7 @@ async fn every_event_file_stores_and_answers_exactly_as_recorded() {
     };
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
-    for fixture in fixtures() {
+    for fixture in event_paths() {
         let actual = outcome(&fixture, &clock).await;
         let actual = serde_json::to_string_pretty(&actual).unwrap() + "\n";
         let golden = golden_path(&fixture);
@@ -255,7 +236,7 @@ async fn every_event_file_stores_and_answers_exactly_as_recorded() {
         }
         let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
             panic!(
-                "{} has no expected output {}: run UPDATE_GOLDEN=1 cargo test --test golden",
+                "{} has no expected output {}: run UPDATE_GOLDEN=1 cargo test --test offline golden::",
                 fixture.display(),
                 golden.display()
             )
@@ -281,7 +262,7 @@ async fn every_event_file_stores_and_answers_exactly_as_recorded() {
 
 #[test]
 fn every_expected_file_belongs_to_an_event_file() {
-    let fixtures: Vec<PathBuf> = fixtures().iter().map(|f| golden_path(f)).collect();
+    let fixtures: Vec<PathBuf> = event_paths().iter().map(|f| golden_path(f)).collect();
     for entry in std::fs::read_dir(golden_dir()).expect("tests/golden/ exists") {
         let path = entry.unwrap().path();
         assert!(

@@ -1,9 +1,6 @@
-//! What `tests/sns_https.rs` and `tests/https_handler.rs` play SNS with: RSA keys and self-signed certificates made here, a signer
+//! What `tests/offline/sns_https.rs` and `tests/offline/https_handler.rs` play SNS with: RSA keys and self-signed certificates made here, a signer
 //! written independently of the function's verifier, SNS messages, and a local stand-in for SNS's certificate
 //! and subscription hosts that records every request it gets.
-
-// Each test crate that includes this module uses only part of it.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

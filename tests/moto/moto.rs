@@ -1,8 +1,8 @@
 //! The CloudWatch writer and the handler against moto server on the real wire protocol, through a recording
 //! proxy that counts the API calls. Run by `make test` (scripts/with-moto.sh starts moto).
 
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::Invoke;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +18,7 @@ use support::{
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 

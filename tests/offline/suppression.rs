@@ -1,8 +1,8 @@
 //! SUPPRESS: addresses that really bounced hard (and, if asked, complainers) are added to the SES
 //! account-level suppression list through SES v2 PutSuppressedDestination, tested with aws-smithy-mocks.
 
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::Invoke;
 
 use aws_sdk_sesv2::operation::put_suppressed_destination::{
     PutSuppressedDestinationError, PutSuppressedDestinationOutput,
@@ -19,7 +19,7 @@ use support::RecordingSink;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 

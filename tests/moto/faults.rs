@@ -2,8 +2,8 @@
 //! with the production retry and timeout settings. For every fault, the addresses end up stored exactly once,
 //! or the invocation fails and says why — never success with data missing.
 
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::Invoke;
 
 use std::time::Duration;
 
@@ -16,8 +16,8 @@ use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config, Clo
 use ses_feedback_logger::storage::WriteError;
 use support::{cloudwatch_client, moto_endpoint, read_stream, unique_name, Fault, RecordingProxy};
 
-const BOUNCE: &str = include_str!("../events/bounce-event.json");
-const TWO_RECORDS: &str = include_str!("../events/two-records.json");
+const BOUNCE: &str = include_str!("../../events/bounce-event.json");
+const TWO_RECORDS: &str = include_str!("../../events/two-records.json");
 
 /// The function's own client configuration, pointed at the proxy.
 async fn production_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {

@@ -5,18 +5,17 @@
 //! The endpoint runs with `SnsUrlPolicy::loopback_for_tests`, which accepts the stand-in's origin only; the
 //! production policy is checked against the same stand-in, and against lookalike hosts, in its own tests.
 
-mod sns_stand_in;
-mod support;
+use crate::support::sns_stand_in;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use ses_feedback_logger::sources::https::fetch::ClientSetupError;
 use ses_feedback_logger::sources::https::function_url::{HttpRequest, HttpResponse};
 use ses_feedback_logger::sources::https::url::SnsUrlPolicy;
 use ses_feedback_logger::sources::https::{SnsHttpsEndpoint, VerifiedNotification};
@@ -29,9 +28,9 @@ const FOREIGN_TOPIC: &str = "arn:aws:sns:us-east-1:210987654321:somebody-elses";
 const MESSAGE_ID: &str = "f5d6c4a8-1b7e-5c3d-9a2f-0e1d2c3b4a59";
 const SES_BOUNCE: &str = r#"{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"jane.doe@example.com"}],"timestamp":"2026-03-04T05:06:07.000Z","feedbackId":"f"},"mail":{"timestamp":"2026-03-04T05:06:06.000Z","messageId":"m","source":"sender@example.org","destination":["jane.doe@example.com"]}}"#;
 
-const AWS_SAMPLE_CERTIFICATE: &str = include_str!("data/sns/aws-sample-certificate.pem");
-const AWS_SAMPLE_SHA1: &str = include_str!("data/sns/aws-sample-sha1.json");
-const AWS_SAMPLE_SHA256: &str = include_str!("data/sns/aws-sample-sha256.json");
+const AWS_SAMPLE_CERTIFICATE: &str = include_str!("../data/sns/aws-sample-certificate.pem");
+const AWS_SAMPLE_SHA1: &str = include_str!("../data/sns/aws-sample-sha1.json");
+const AWS_SAMPLE_SHA256: &str = include_str!("../data/sns/aws-sample-sha256.json");
 
 /// The key SNS signs with, in these tests, and another one.
 static SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);
@@ -340,24 +339,52 @@ async fn certificate_urls_off_the_allowed_origin_are_refused_without_a_fetch() {
     assert_eq!(stand_in.requests(), Vec::<String>::new());
 }
 
-/// The production endpoint, when the machine has root certificates to build it with.
-fn production_endpoint(allowed: Option<Vec<String>>) -> Option<SnsHttpsEndpoint> {
-    match SnsHttpsEndpoint::new(allowed) {
-        Ok(endpoint) => Some(endpoint),
-        Err(ClientSetupError::RootCertificates(error)) => {
-            eprintln!("skipped: no system root certificates ({error})");
-            None
-        }
-        Err(error) => panic!("production endpoint: {error}"),
+/// Set in the copy of this test binary that builds the production endpoint (below).
+const OWN_ROOTS: &str = "SNS_HTTPS_TEST_OWN_ROOTS";
+
+/// The production endpoint loads the system's root certificates, which a machine may not have. So the test
+/// that builds it runs in a copy of this binary whose `SSL_CERT_FILE` (read by the root loader, and set
+/// before any thread starts) names a certificate of ours: the same roots on every machine. Returns
+/// whether this is that copy; if not, runs `test` there and checks that it ran and passed.
+fn in_process_with_own_roots(test: &str) -> bool {
+    if std::env::var_os(OWN_ROOTS).is_some() {
+        return true;
     }
+    let roots =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sns/aws-sample-certificate.pem");
+    // The name libtest knows the test by: its module path without the binary's name.
+    let (_, module) = module_path!()
+        .split_once("::")
+        .expect("a module of the test binary");
+    let name = format!("{module}::{test}");
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env(OWN_ROOTS, "1")
+        .env("SSL_CERT_FILE", &roots)
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .expect("run the test binary again");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && printed.contains("test result: ok. 1 passed"),
+        "{name} with our root certificate:\n{printed}"
+    );
+    false
 }
 
 #[tokio::test]
 async fn the_production_endpoint_refuses_the_stand_in_and_lookalikes_without_a_fetch() {
-    let stand_in = stand_in().await;
-    let Some(endpoint) = production_endpoint(allowed_topics()) else {
+    if !in_process_with_own_roots(
+        "the_production_endpoint_refuses_the_stand_in_and_lookalikes_without_a_fetch",
+    ) {
         return;
-    };
+    }
+    let stand_in = stand_in().await;
+    let endpoint = SnsHttpsEndpoint::new(allowed_topics()).expect("the production endpoint");
     let mut requests = Vec::new();
     for url in [
         stand_in.url("/cert.pem"),

@@ -8,6 +8,8 @@ use ses_feedback_logger::log_events::{feedback_entries, unrecognized_entry, LogF
 use ses_feedback_logger::sources::InboundMessage;
 use ses_feedback_logger::storage::LogEvent;
 
+use crate::support::events::sns_events;
+
 /// What one SNS record turns into: (stream, log events), or the setup message it is.
 enum Outcome {
     Stream(&'static str, Vec<LogEvent>),
@@ -81,7 +83,7 @@ fn raw_key_order(message: &str) -> Vec<String> {
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
 
@@ -349,32 +351,32 @@ fn non_json_and_unknown_types_are_kept_verbatim_in_unrecognized() {
 
 #[test]
 fn every_type_has_a_fixture_in_both_families_where_ses_sends_both() {
-    let all = [
-        fixture!("bounce-notification.json"),
-        fixture!("bounce-event.json"),
-        fixture!("complaint-notification.json"),
-        fixture!("complaint-event.json"),
-        fixture!("delivery-notification.json"),
-        fixture!("delivery-event.json"),
-        fixture!("send-event.json"),
-        fixture!("reject-event.json"),
-        fixture!("open-event.json"),
-        fixture!("click-event.json"),
-        fixture!("rendering-failure-event.json"),
-        fixture!("delivery-delay-event.json"),
-        fixture!("subscription-event.json"),
-    ];
+    // Every record of every SNS event whose message names a type we know; setup and unrecognized
+    // messages have their own tests above.
     let mut seen = Vec::new();
-    for fixture in all {
-        let event: SnsEvent = serde_json::from_str(fixture).unwrap();
-        let message: Value = serde_json::from_str(&event.records[0].sns.message).unwrap();
-        let family = if message.get("notificationType").is_some() {
-            "notification"
-        } else {
-            "event"
-        };
-        let (stream, _) = json_events(fixture);
-        seen.push((EventType::from_name(stream).expect("a known type"), family));
+    for fixture in sns_events() {
+        let event: SnsEvent = serde_json::from_str(&fixture.text).unwrap();
+        let outcomes = outcomes(&fixture.text, LogFormat::Json);
+        for (record, outcome) in event.records.iter().zip(outcomes) {
+            let Ok(message) = serde_json::from_str::<Value>(&record.sns.message) else {
+                continue;
+            };
+            let (family, kind) = match (
+                message["notificationType"].as_str(),
+                message["eventType"].as_str(),
+            ) {
+                (Some(kind), _) => ("notification", kind),
+                (None, Some(kind)) => ("event", kind),
+                (None, None) => continue,
+            };
+            if EventType::from_name(kind).is_none() {
+                continue;
+            }
+            let Outcome::Stream(stream, _) = outcome else {
+                panic!("{}: {kind} is not written", fixture.name);
+            };
+            seen.push((EventType::from_name(stream).expect("a known type"), family));
+        }
     }
     for kind in EventType::ALL {
         assert!(seen.iter().any(|(k, _)| *k == kind), "{kind} has a fixture");

@@ -2,9 +2,9 @@
 //! certificate made in the test, served by the local stand-in for SNS's host) is stored exactly as the same
 //! notification delivered to Lambda; whatever is refused is written nowhere.
 
-mod sns_stand_in;
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::sns_stand_in;
+use crate::support::Invoke;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -17,8 +17,8 @@ use ses_feedback_logger::sources::https::SnsHttpsEndpoint;
 use sns_stand_in::{notification, sign, StandIn, TestSigner};
 use support::RecordingSink;
 
-const BOUNCE_EVENT: &str = include_str!("../events/bounce-notification.json");
-const SUBSCRIPTION_SUCCEEDED: &str = include_str!("../events/subscription-succeeded.json");
+const BOUNCE_EVENT: &str = include_str!("../../events/bounce-notification.json");
+const SUBSCRIPTION_SUCCEEDED: &str = include_str!("../../events/subscription-succeeded.json");
 
 static SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);
 static OTHER_SIGNER: LazyLock<TestSigner> = LazyLock::new(TestSigner::generate);
@@ -85,7 +85,7 @@ fn topic_of(event: &str) -> Option<Vec<String>> {
 }
 
 async fn status(handler: &Pipeline<RecordingSink>, body: &Value) -> u16 {
-    match handler.answer(&function_url_event(body)).await.unwrap() {
+    match handler.invoke(&function_url_event(body)).await.0.unwrap() {
         Response::Http(response) => {
             let response = serde_json::to_value(response).unwrap();
             response["statusCode"].as_u64().unwrap() as u16

@@ -4,7 +4,7 @@
 //! CI size: 4 environments × 250 invocations × 3 recipients. `make soak` runs it longer
 //! (LOAD_ENVIRONMENTS, LOAD_INVOCATIONS, LOAD_RECIPIENTS).
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,24 +1,19 @@
-//! Replay: a mixed file of every shape, through the handler (recording fake) and through the built binary
-//! (`ses-feedback-logger replay`) against moto.
-
-mod support;
+//! Replay by the built binary (`ses-feedback-logger replay`) against moto: the mixed file of every shape and
+//! standard input. The same file through the handler is in tests/offline/replay.rs.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
 
 use serde_json::Value;
-use ses_feedback_logger::app::replay::{replay, ReplayReport};
-use ses_feedback_logger::log_events::LogFormat;
-use ses_feedback_logger::pipeline::Pipeline;
-use support::RecordingSink;
-use support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
-const MIXED: &str = include_str!("../events/replay-mixed.jsonl");
+use crate::support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
+
+const MIXED: &str = include_str!("../../events/replay-mixed.jsonl");
 
 /// What `events/replay-mixed.jsonl` holds (events/README.md): six usable lines, one per shape, one blank
-/// line, and two lines that cannot be used.
+/// line, and two lines that cannot be used. The same as tests/offline/replay.rs expects of the handler.
 fn expected_streams() -> BTreeMap<&'static str, u64> {
     BTreeMap::from([
         ("Bounce", 1),
@@ -28,69 +23,6 @@ fn expected_streams() -> BTreeMap<&'static str, u64> {
         ("Open", 1),
         ("Send", 2),
     ])
-}
-
-#[tokio::test]
-async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
-    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let mut report = ReplayReport::default();
-    replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
-        .await
-        .unwrap();
-    assert_eq!(report.lines, 9);
-    assert_eq!(report.messages, 6);
-    assert_eq!(report.written, expected_streams());
-    assert_eq!(report.done_lines, vec![1, 2, 3, 4, 5, 6]);
-    assert!(report.failed_lines.is_empty());
-    let unusable: Vec<usize> = report.unusable_lines.iter().map(|u| u.line).collect();
-    assert_eq!(unusable, vec![8, 9]);
-    assert!(report.unusable_lines[0].reason.starts_with("not JSON"));
-    assert!(report.unusable_lines[1].reason.contains("no known shape"));
-    assert!(!report.is_complete());
-    // One write per stream for the whole file.
-    assert_eq!(handler.sink().writes.lock().unwrap().len(), 6);
-    // The hard bounce SES labelled Transient keeps its real reason through the failure record.
-    let bounce: Value = serde_json::from_str(&handler.sink().messages("Bounce")[0]).unwrap();
-    assert_eq!(bounce["emailAddress"], "frank@example.net");
-    assert_eq!(bounce["effectiveBounceType"], "Permanent");
-}
-
-#[tokio::test]
-async fn lines_whose_stream_fails_are_reported_not_stored_and_a_second_pass_writes_only_them() {
-    let handler = Pipeline::new(RecordingSink::failing("Send"), LogFormat::Json);
-    let mut report = ReplayReport::default();
-    replay(&handler, "mixed", MIXED.as_bytes(), &mut report)
-        .await
-        .unwrap();
-    assert_eq!(report.failed_lines, vec![4]);
-    assert_eq!(report.done_lines, vec![1, 2, 3, 5, 6]);
-    assert!(!report.written.contains_key("Send"));
-
-    // The same handler (one process) replaying the file again skips what it stored.
-    let mut again = ReplayReport::default();
-    replay(&handler, "mixed", MIXED.as_bytes(), &mut again)
-        .await
-        .unwrap();
-    assert_eq!(again.duplicates, 5);
-    assert_eq!(again.failed_lines, vec![4]);
-}
-
-#[tokio::test]
-async fn a_large_replay_is_written_in_chunks_of_bounded_size() {
-    let line = MIXED.lines().nth(5).unwrap(); // a bare Click notification, one recipient
-    let lines = (0..2_500)
-        .map(|i| line.replace("\"Click\"", &format!("\"Click\",\"replayCopy\":{i}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    let mut report = ReplayReport::default();
-    replay(&handler, "large", lines.as_bytes(), &mut report)
-        .await
-        .unwrap();
-    assert_eq!(report.written["Click"], 2_500);
-    assert_eq!(report.done_lines.len(), 2_500);
-    // 1,000 messages per chunk: three writes, not 2,500.
-    assert_eq!(handler.sink().writes.lock().unwrap().len(), 3);
 }
 
 /// Runs the built binary's `replay` with moto as CloudWatch Logs.

@@ -1,8 +1,8 @@
 //! The handler over a small recording fake of the CloudWatch seam: which streams get which events, what
 //! fails the invocation and what does not.
 
-mod support;
-use support::Invoke;
+use crate::support;
+use crate::support::Invoke;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,42 +11,21 @@ use lambda_runtime::Diagnostic;
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{Formatting, LogFormat};
 use ses_feedback_logger::pipeline::{AccessPolicy, InvocationError, Pipeline, REMEMBERED_MESSAGES};
+use support::events::sns_events;
 use support::RecordingSink;
 use tokio::sync::Barrier;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../events/", $name))
+        include_str!(concat!("../../events/", $name))
     };
 }
-
-const ALL_FIXTURES: [&str; 19] = [
-    fixture!("bounce-event.json"),
-    fixture!("bounce-notification.json"),
-    fixture!("bounce-transient-5xx.json"),
-    fixture!("click-event.json"),
-    fixture!("complaint-event.json"),
-    fixture!("complaint-notification.json"),
-    fixture!("delivery-delay-event.json"),
-    fixture!("delivery-event.json"),
-    fixture!("delivery-notification.json"),
-    fixture!("event-destination-validated.json"),
-    fixture!("not-json.json"),
-    fixture!("open-event.json"),
-    fixture!("reject-event.json"),
-    fixture!("rendering-failure-event.json"),
-    fixture!("send-event.json"),
-    fixture!("subscription-event.json"),
-    fixture!("subscription-succeeded.json"),
-    fixture!("two-records.json"),
-    fixture!("unknown-type.json"),
-];
 
 #[tokio::test]
 async fn every_fixture_lands_in_its_stream_one_event_per_recipient() {
     let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
-    for fixture in ALL_FIXTURES {
-        handler.handle(fixture).await.expect("fixture handled");
+    for fixture in sns_events() {
+        handler.handle(&fixture.text).await.expect(&fixture.name);
     }
     let expected: BTreeMap<String, usize> = [
         ("Bounce", 5),

@@ -1,7 +1,7 @@
 //! Checks the test support itself (moto helpers, RecordingProxy, RuntimeApi, spawn_function) without relying
-//! on the function doing anything in particular. Run with `scripts/with-moto.sh cargo test --test support_selftest`.
+//! on the function doing anything in particular. Run with `scripts/with-moto.sh cargo test --test moto support_selftest::`.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
