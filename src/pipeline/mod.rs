@@ -19,7 +19,7 @@ use crate::operations::suppression::{
     suppression_reason, NoSuppression, SuppressMode, SuppressionReason, Suppressor,
 };
 use crate::sources::https::fetch::ClientSetupError;
-use crate::sources::https::function_url::{HttpRequest, HttpResponse};
+use crate::sources::https::function_url::{self, HttpRequest, HttpResponse};
 use crate::sources::https::SnsHttpsEndpoint;
 use crate::sources::{
     read_invocation, read_sns_event, Content, InboundMessage, Invocation, UnsupportedEvent,
@@ -337,12 +337,11 @@ impl<S: LogSink, P: Suppressor> Handler<S, P> {
             Ok(endpoint) => endpoint,
             Err(error) => {
                 error!(%error, "cannot verify SNS HTTPS deliveries: no HTTPS client");
-                return HttpResponse::text(500, "cannot verify SNS messages here");
+                return function_url::text(500, "cannot verify SNS messages here");
             }
         };
         endpoint
-            .respond(request, |notification| async move {
-                let message = InboundMessage::from_verified(notification, now_millis());
+            .respond(request, |message| async move {
                 self.store(std::slice::from_ref(&message), tally)
                     .await
                     .into_result()
