@@ -22,7 +22,7 @@ use crate::log_events::Formatting;
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{NoSuppression, SuppressMode, Suppressor};
 use crate::sources::https::fetch::ClientSetupError;
-use crate::sources::https::function_url::{HttpRequest, HttpResponse};
+use crate::sources::https::function_url::{self, HttpRequest, HttpResponse};
 use crate::sources::https::SnsHttpsEndpoint;
 use crate::sources::{read_invocation, InboundMessage, Invocation};
 use crate::storage::recent::StoredMessages;
@@ -270,12 +270,11 @@ impl<S: LogSink, P: Suppressor> Pipeline<S, P> {
             Ok(endpoint) => endpoint,
             Err(error) => {
                 error!(%error, "cannot verify SNS HTTPS deliveries: no HTTPS client");
-                return HttpResponse::text(500, "cannot verify SNS messages here");
+                return function_url::text(500, "cannot verify SNS messages here");
             }
         };
         endpoint
-            .respond(request, |notification| async move {
-                let message = InboundMessage::from_verified(notification, now_millis());
+            .respond(request, |message| async move {
                 let (stored_counts, stored) = self.store(std::slice::from_ref(&message)).await;
                 *counts = stored_counts;
                 stored.into_result()

@@ -3,6 +3,7 @@
 //! these. Each becomes [`InboundMessage`]s, which the handler treats alike.
 
 pub mod https;
+pub mod sns;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -13,8 +14,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::feedback::timestamp::parse_millis;
-use crate::sources::https::function_url::HttpRequest;
-use crate::sources::https::VerifiedNotification;
+use crate::sources::https::function_url::{self, HttpRequest};
+use crate::sources::sns::SnsEnvelope;
 
 /// One SNS message (or one bare SES notification), with what its envelope said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,20 +48,6 @@ pub enum Content {
 }
 
 impl InboundMessage {
-    /// A notification that came over HTTPS, its signature verified.
-    pub fn from_verified(notification: VerifiedNotification, now_ms: i64) -> Self {
-        InboundMessage {
-            dedupe_key: notification.message_id.clone(),
-            envelope: Envelope {
-                timestamp_ms: notification.timestamp_millis.unwrap_or(now_ms),
-                message_id: Some(notification.message_id),
-                topic_arn: Some(notification.topic_arn),
-                subject: notification.subject,
-            },
-            content: Content::Message(notification.message),
-        }
-    }
-
     /// A record of an SNS Lambda event (its strings are moved, not copied).
     pub fn from_sns_record(record: SnsRecord) -> Self {
         let sns = record.sns;
@@ -95,31 +82,12 @@ impl InboundMessage {
     /// the notification itself. Whatever the body holds is kept: what is not SES feedback is stored
     /// verbatim by the handler.
     pub fn from_body(body: String, queue_message_id: Option<String>, received_ms: i64) -> Self {
-        if let Ok(envelope) = serde_json::from_str::<SnsEnvelope>(&body) {
-            if let (Some(sns_type), Some(topic_arn)) = (envelope.sns_type, envelope.topic_arn) {
-                let content = match (sns_type.as_str(), envelope.message) {
-                    ("Notification", Some(message)) => Content::Message(message),
-                    _ => Content::Control { sns_type },
-                };
-                return InboundMessage {
-                    dedupe_key: envelope
-                        .message_id
-                        .clone()
-                        .or(queue_message_id)
-                        .unwrap_or_else(|| content_key(&body)),
-                    envelope: Envelope {
-                        message_id: envelope.message_id,
-                        topic_arn: Some(topic_arn),
-                        subject: envelope.subject,
-                        timestamp_ms: envelope
-                            .timestamp
-                            .as_deref()
-                            .and_then(parse_millis)
-                            .unwrap_or(received_ms),
-                    },
-                    content,
-                };
-            }
+        if let Some(envelope) = SnsEnvelope::read(&body) {
+            return InboundMessage::from_sns_envelope(
+                envelope,
+                || queue_message_id.unwrap_or_else(|| content_key(&body)),
+                received_ms,
+            );
         }
         InboundMessage {
             dedupe_key: queue_message_id.unwrap_or_else(|| content_key(&body)),
@@ -132,6 +100,37 @@ impl InboundMessage {
             content: Content::Message(body),
         }
     }
+
+    /// The message an SNS envelope carries: a `Notification`'s Message, else a control message. Known by
+    /// its MessageId, else by `other_key`; dated by its Timestamp, else `received_ms`.
+    pub fn from_sns_envelope(
+        envelope: SnsEnvelope,
+        other_key: impl FnOnce() -> String,
+        received_ms: i64,
+    ) -> Self {
+        let content = match (envelope.sns_type, envelope.message) {
+            (Some(sns_type), Some(message)) if sns_type == "Notification" => {
+                Content::Message(message)
+            }
+            (sns_type, _) => Content::Control {
+                sns_type: sns_type.unwrap_or_default(),
+            },
+        };
+        InboundMessage {
+            dedupe_key: envelope.message_id.clone().unwrap_or_else(other_key),
+            envelope: Envelope {
+                message_id: envelope.message_id,
+                topic_arn: envelope.topic_arn,
+                subject: envelope.subject,
+                timestamp_ms: envelope
+                    .timestamp
+                    .as_deref()
+                    .and_then(parse_millis)
+                    .unwrap_or(received_ms),
+            },
+            content,
+        }
+    }
 }
 
 /// The key of a message known only by its text.
@@ -139,24 +138,6 @@ fn content_key(text: &str) -> String {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
     format!("text:{:016x}", hasher.finish())
-}
-
-/// The fields of an SNS envelope as SNS writes it into a queue or an HTTP request (the Lambda event's
-/// `Sns` object has the same names for these).
-#[derive(Deserialize)]
-struct SnsEnvelope {
-    #[serde(rename = "Type")]
-    sns_type: Option<String>,
-    #[serde(rename = "MessageId")]
-    message_id: Option<String>,
-    #[serde(rename = "TopicArn")]
-    topic_arn: Option<String>,
-    #[serde(rename = "Subject")]
-    subject: Option<String>,
-    #[serde(rename = "Message")]
-    message: Option<String>,
-    #[serde(rename = "Timestamp")]
-    timestamp: Option<String>,
 }
 
 /// A Lambda invocation's event, by its shape.
@@ -196,12 +177,15 @@ struct ProbeRecord {
     _sns: Option<IgnoredAny>,
 }
 
-/// Reads a Lambda payload as the event it is.
+/// Reads a Lambda payload as the event it is. The one place that tells the event sources apart: `Records`
+/// with an `aws:sqs` record is SQS, other `Records` SNS; no `Records` but a `requestContext` or an
+/// `httpMethod` is an HTTP request.
 pub fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
     let probe: Probe = serde_json::from_str(payload).map_err(|error| parse_error(&error))?;
     let Some(records) = probe.records else {
         if probe.request_context.is_some() || probe.http_method.is_some() {
             return serde_json::from_str(payload)
+                .and_then(function_url::read_request)
                 .map(|request| Invocation::Http(Box::new(request)))
                 .map_err(|error| parse_error(&error));
         }

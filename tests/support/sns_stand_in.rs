@@ -10,7 +10,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use num_bigint::BigUint;
 use serde_json::{json, Map, Value};
-use ses_feedback_logger::sources::https::function_url::HttpRequest;
+use ses_feedback_logger::sources::https::function_url::{read_request, HttpRequest};
 
 use crate::support::http::{reply, serve};
 
@@ -264,7 +264,7 @@ pub fn request(method: &str, body: &str, base64: bool) -> HttpRequest {
     } else {
         body.to_owned()
     };
-    serde_json::from_value(json!({
+    read_request(json!({
         "version": "2.0",
         "rawPath": "/",
         "headers": {"content-type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification"},

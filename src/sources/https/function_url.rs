@@ -1,129 +1,98 @@
-//! The HTTP request and response of a Lambda function URL, or of an API Gateway HTTP API with payload format
-//! 2.0 (the same shape), as far as the SNS HTTPS path needs them.
+//! The HTTP request and response of a Lambda function URL (or of an API Gateway HTTP API with payload format
+//! 2.0, the same shape): aws_lambda_events's types, and what the SNS HTTPS path reads of them.
 //!
 //! Request: `requestContext.http.method`, `headers` (lower-case names, repeated values joined by commas),
-//! `body` and `isBase64Encoded`. Other fields are ignored, and the format 1.0 `httpMethod` is read too.
-//! Response: `{"statusCode", "headers", "body", "isBase64Encoded"}`, which Lambda turns into the HTTP answer.
+//! `body` and `isBase64Encoded`; [`read_request`] also reads an API Gateway payload 1.0 request.
+//! Response: `{"statusCode", "headers", "body", "isBase64Encoded", "cookies"}`, which Lambda turns into the
+//! HTTP answer.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
+use aws_lambda_events::http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use aws_lambda_events::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
 use base64::Engine as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HttpRequest {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub is_base64_encoded: bool,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub request_context: RequestContext,
-    /// Payload format 1.0 (API Gateway REST APIs) has the method here.
-    #[serde(default)]
-    pub http_method: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct RequestContext {
-    #[serde(default)]
-    pub http: Option<HttpContext>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct HttpContext {
-    #[serde(default)]
-    pub method: String,
-}
+pub type HttpRequest = LambdaFunctionUrlRequest;
+pub type HttpResponse = LambdaFunctionUrlResponse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the request body is flagged as base64 but is not")]
 pub struct BodyNotBase64;
 
-impl HttpRequest {
-    /// Whether a Lambda event looks like an HTTP request (function URL, API Gateway) rather than another
-    /// event source's (SNS's has `Records`).
-    pub fn is_http_event(event: &serde_json::Value) -> bool {
-        event.get("Records").is_none()
-            && (event
-                .pointer("/requestContext/http/method")
-                .is_some_and(serde_json::Value::is_string)
-                || event
-                    .get("httpMethod")
-                    .is_some_and(serde_json::Value::is_string))
-    }
-
-    /// The HTTP method, upper case as Lambda gives it.
-    pub fn method(&self) -> Option<&str> {
-        self.request_context
-            .http
-            .as_ref()
-            .map(|http| http.method.as_str())
-            .or(self.http_method.as_deref())
-    }
-
-    /// A header by name, in any case.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// The body as sent: base64-decoded when Lambda flagged it so; empty when there is none.
-    pub fn body_bytes(&self) -> Result<Cow<'_, [u8]>, BodyNotBase64> {
-        let body = self.body.as_deref().unwrap_or("");
-        if self.is_base64_encoded {
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map(Cow::Owned)
-                .map_err(|_| BodyNotBase64)
-        } else {
-            Ok(Cow::Borrowed(body.as_bytes()))
+/// Reads a Lambda event already known to be an HTTP request ([`crate::sources::read_invocation`] tells).
+///
+/// The library type requires what a function URL always sends: `requestContext` with `http` and `timeEpoch`,
+/// `isBase64Encoded`, and `headers` as a map when present. A missing or null one of these is read as empty
+/// here, and a payload 1.0 request's `httpMethod` as `requestContext.http.method`, so that such requests
+/// are answered (405 or 403) rather than failing the invocation.
+pub fn read_request(mut event: Value) -> Result<HttpRequest, serde_json::Error> {
+    if let Value::Object(fields) = &mut event {
+        default_if_null(fields, "headers", || Value::Object(Map::new()));
+        default_if_null(fields, "isBase64Encoded", || Value::Bool(false));
+        default_if_null(fields, "requestContext", || Value::Object(Map::new()));
+        let format_1_method = fields.get("httpMethod").cloned();
+        if let Some(Value::Object(context)) = fields.get_mut("requestContext") {
+            default_if_null(context, "timeEpoch", || Value::from(0));
+            default_if_null(context, "http", || Value::Object(Map::new()));
+            if let (Some(Value::Object(http)), Some(method)) =
+                (context.get_mut("http"), format_1_method)
+            {
+                if http.get("method").is_none_or(Value::is_null) {
+                    http.insert("method".to_owned(), method);
+                }
+            }
         }
     }
+    serde_json::from_value(event)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HttpResponse {
-    pub status_code: u16,
-    pub headers: BTreeMap<String, String>,
-    pub body: String,
-    pub is_base64_encoded: bool,
-}
-
-impl HttpResponse {
-    /// A plain-text response.
-    pub fn text(status_code: u16, body: impl Into<String>) -> HttpResponse {
-        let mut headers = BTreeMap::new();
-        headers.insert(
-            "content-type".to_owned(),
-            "text/plain; charset=utf-8".to_owned(),
-        );
-        HttpResponse {
-            status_code,
-            headers,
-            body: body.into(),
-            is_base64_encoded: false,
-        }
-    }
-
-    pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
-        self.headers.insert(name.to_owned(), value.to_owned());
-        self
+fn default_if_null(fields: &mut Map<String, Value>, key: &str, default: impl FnOnce() -> Value) {
+    let field = fields.entry(key).or_insert(Value::Null);
+    if field.is_null() {
+        *field = default();
     }
 }
 
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+/// The HTTP method, upper case as Lambda gives it.
+pub fn method(request: &HttpRequest) -> Option<&str> {
+    request.request_context.http.method.as_deref()
+}
+
+/// The body as sent: base64-decoded when Lambda flagged it so; empty when there is none.
+pub fn body_bytes(request: &HttpRequest) -> Result<Cow<'_, [u8]>, BodyNotBase64> {
+    let body = request.body.as_deref().unwrap_or("");
+    if request.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map(Cow::Owned)
+            .map_err(|_| BodyNotBase64)
+    } else {
+        Ok(Cow::Borrowed(body.as_bytes()))
+    }
+}
+
+/// A plain-text response.
+pub fn text(status_code: u16, body: impl Into<String>) -> HttpResponse {
+    let mut response = HttpResponse::default();
+    response.status_code = status_code.into();
+    response.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response.body = Some(body.into());
+    response
+}
+
+/// The 405 answer: SNS delivers by POST only.
+pub fn method_not_allowed() -> HttpResponse {
+    let mut response = text(405, "method not allowed: SNS delivers by POST");
+    response
+        .headers
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 #[cfg(test)]
@@ -166,71 +135,80 @@ mod tests {
         })
     }
 
+    /// The one detector, [`crate::sources::read_invocation`], says whether `event` is an HTTP request.
+    fn is_http_event(event: &serde_json::Value) -> bool {
+        matches!(
+            crate::sources::read_invocation(&event.to_string()),
+            Ok(crate::sources::Invocation::Http(_))
+        )
+    }
+
     #[test]
     fn reads_a_function_url_request() {
         let event = function_url_event("{\"a\":1}", false);
-        assert!(HttpRequest::is_http_event(&event));
-        let request: HttpRequest = serde_json::from_value(event).expect("parses");
-        assert_eq!(request.method(), Some("POST"));
-        assert_eq!(
-            request.header("X-Amz-Sns-Message-Type"),
-            Some("Notification")
-        );
-        assert_eq!(request.header("x-missing"), None);
-        assert_eq!(request.body_bytes().expect("body").as_ref(), b"{\"a\":1}");
+        assert!(is_http_event(&event));
+        let request = read_request(event).expect("parses");
+        assert_eq!(method(&request), Some("POST"));
+        let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(header("X-Amz-Sns-Message-Type"), Some("Notification"));
+        assert_eq!(header("x-missing"), None);
+        assert_eq!(body_bytes(&request).expect("body").as_ref(), b"{\"a\":1}");
     }
 
     #[test]
     fn decodes_a_base64_body() {
         let encoded = base64::engine::general_purpose::STANDARD.encode("{\"a\":\"é\"}");
-        let request: HttpRequest =
-            serde_json::from_value(function_url_event(&encoded, true)).expect("parses");
+        let request = read_request(function_url_event(&encoded, true)).expect("parses");
         assert_eq!(
-            request.body_bytes().expect("body").as_ref(),
+            body_bytes(&request).expect("body").as_ref(),
             "{\"a\":\"é\"}".as_bytes()
         );
-        let bad: HttpRequest =
-            serde_json::from_value(function_url_event("%%%", true)).expect("parses");
-        assert_eq!(bad.body_bytes(), Err(BodyNotBase64));
+        let bad = read_request(function_url_event("%%%", true)).expect("parses");
+        assert_eq!(body_bytes(&bad), Err(BodyNotBase64));
     }
 
     #[test]
     fn missing_or_null_parts_are_empty() {
-        let request: HttpRequest = serde_json::from_value(json!({
+        let request = read_request(json!({
             "headers": null, "body": null, "isBase64Encoded": null, "requestContext": null
         }))
         .expect("parses");
-        assert_eq!(request.method(), None);
-        assert_eq!(request.body_bytes().expect("body").as_ref(), b"");
-        let request: HttpRequest = serde_json::from_value(json!({})).expect("parses");
+        assert_eq!(method(&request), None);
+        assert_eq!(body_bytes(&request).expect("body").as_ref(), b"");
+        let request = read_request(json!({})).expect("parses");
         assert_eq!(request, HttpRequest::default());
     }
 
     #[test]
     fn reads_the_format_1_method() {
         let event = json!({"httpMethod": "GET", "path": "/", "body": null});
-        assert!(HttpRequest::is_http_event(&event));
-        let request: HttpRequest = serde_json::from_value(event).expect("parses");
-        assert_eq!(request.method(), Some("GET"));
+        assert!(is_http_event(&event));
+        let request = read_request(event).expect("parses");
+        assert_eq!(method(&request), Some("GET"));
     }
 
     #[test]
     fn an_sns_event_is_not_an_http_request() {
         let sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification"}}]});
-        assert!(!HttpRequest::is_http_event(&sns));
-        assert!(!HttpRequest::is_http_event(&json!({"body": "x"})));
+        assert!(!is_http_event(&sns));
+        assert!(!is_http_event(&json!({"body": "x"})));
     }
 
     #[test]
     fn response_serialises_as_lambda_expects() {
-        let response = HttpResponse::text(403, "forbidden").with_header("allow", "POST");
+        let mut response = text(403, "forbidden");
+        response
+            .headers
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        // The library's response always has `cookies`: an empty list sets none.
         assert_eq!(
             serde_json::to_value(&response).expect("serialises"),
             json!({
                 "statusCode": 403,
                 "headers": {"content-type": "text/plain; charset=utf-8", "allow": "POST"},
                 "body": "forbidden",
-                "isBase64Encoded": false
+                "isBase64Encoded": false,
+                "cookies": []
             })
         );
     }

@@ -1,14 +1,15 @@
-//! The JSON document SNS POSTs to an HTTP/S subscription, read as sent (pure parsing, nothing verified yet).
+//! The strict reading of an SNS message POSTed to an HTTP/S subscription (pure parsing, nothing verified yet).
 //!
-//! SNS sends three kinds: `Notification`, `SubscriptionConfirmation` and `UnsubscribeConfirmation`. Unknown
-//! fields (such as `MessageAttributes`) are ignored; the URL fields are accepted in both the HTTP spelling
-//! (`SigningCertURL`) and the Lambda event's (`SigningCertUrl`). A field given twice is an error, so no two
-//! readers of one document can disagree about which value counts.
+//! The body must be an [`SnsEnvelope`] of one of the three types SNS sends (`Notification`,
+//! `SubscriptionConfirmation`, `UnsubscribeConfirmation`) with the fields every type carries: `MessageId`,
+//! `TopicArn`, `Message`, `Timestamp`. A field of the wrong type or given twice is refused by the envelope's
+//! own reading. The signature fields may be missing here, so that a message without them is refused as
+//! unsigned rather than as unreadable.
 
-use serde::Deserialize;
+use crate::sources::sns::SnsEnvelope;
 
 /// What an SNS HTTP/S message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageType {
     Notification,
     SubscriptionConfirmation,
@@ -24,56 +25,48 @@ impl MessageType {
             MessageType::UnsubscribeConfirmation => "UnsubscribeConfirmation",
         }
     }
+
+    /// The type a `Type` value names, exactly as SNS spells it.
+    pub fn from_name(name: &str) -> Option<MessageType> {
+        [
+            MessageType::Notification,
+            MessageType::SubscriptionConfirmation,
+            MessageType::UnsubscribeConfirmation,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+
+    /// The type of `envelope`, when it has a known one.
+    pub fn of(envelope: &SnsEnvelope) -> Option<MessageType> {
+        envelope
+            .sns_type
+            .as_deref()
+            .and_then(MessageType::from_name)
+    }
 }
 
-/// An SNS HTTP/S message as received. The fields every kind carries are required; the signature fields are
-/// optional here so that a missing one is reported as unsigned rather than as an unreadable body.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SnsHttpMessage {
-    #[serde(rename = "Type")]
-    pub kind: MessageType,
-    pub message_id: String,
-    pub topic_arn: String,
-    /// The `Message`: for a notification, the published text (SES feedback JSON); for a confirmation, SNS's
-    /// human-readable explanation.
-    pub message: String,
-    /// As sent (RFC 3339 with milliseconds, UTC).
-    pub timestamp: String,
-    /// Notifications only, and only when the publisher gave one.
-    #[serde(default)]
-    pub subject: Option<String>,
-    /// Confirmations only.
-    #[serde(default)]
-    pub token: Option<String>,
-    /// Confirmations only: the URL that confirms the subscription.
-    #[serde(default, rename = "SubscribeURL", alias = "SubscribeUrl")]
-    pub subscribe_url: Option<String>,
-    #[serde(default, rename = "UnsubscribeURL", alias = "UnsubscribeUrl")]
-    pub unsubscribe_url: Option<String>,
-    #[serde(default)]
-    pub signature_version: Option<String>,
-    /// Base64 of the RSA signature over [`crate::sources::https::signature::canonical_string`].
-    #[serde(default)]
-    pub signature: Option<String>,
-    #[serde(default, rename = "SigningCertURL", alias = "SigningCertUrl")]
-    pub signing_cert_url: Option<String>,
-}
-
-/// Why a body is not an SNS message. It carries where the JSON went wrong, never what it said: the body may
-/// hold addresses, and this error is logged.
+/// Why a body is not an SNS message. It says where the JSON went wrong or which field is missing, never what
+/// the body said: it may hold addresses, and this error is logged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an SNS message ({category} at line {line}, column {column})")]
-pub struct NotAnSnsMessage {
-    /// `syntax`, `data` (a field missing, of the wrong type, given twice, or an unknown `Type`), `eof` or `io`.
-    pub category: &'static str,
-    pub line: usize,
-    pub column: usize,
+pub enum NotAnSnsMessage {
+    /// `category` is `syntax`, `data` (a field of the wrong type or given twice), `eof` or `io`.
+    #[error("not an SNS message ({category} at line {line}, column {column})")]
+    Json {
+        category: &'static str,
+        line: usize,
+        column: usize,
+    },
+    #[error("not an SNS message (no {0})")]
+    Missing(&'static str),
+    #[error("not an SNS message (unknown Type)")]
+    UnknownType,
 }
 
-impl SnsHttpMessage {
-    pub fn from_json(body: &[u8]) -> Result<SnsHttpMessage, NotAnSnsMessage> {
-        serde_json::from_slice(body).map_err(|error| NotAnSnsMessage {
+/// `body` as an SNS message, with its type.
+pub fn read_strict(body: &[u8]) -> Result<(MessageType, SnsEnvelope), NotAnSnsMessage> {
+    let envelope: SnsEnvelope =
+        serde_json::from_slice(body).map_err(|error| NotAnSnsMessage::Json {
             category: match error.classify() {
                 serde_json::error::Category::Io => "io",
                 serde_json::error::Category::Syntax => "syntax",
@@ -82,8 +75,20 @@ impl SnsHttpMessage {
             },
             line: error.line(),
             column: error.column(),
-        })
+        })?;
+    for (name, field) in [
+        ("Type", &envelope.sns_type),
+        ("MessageId", &envelope.message_id),
+        ("TopicArn", &envelope.topic_arn),
+        ("Message", &envelope.message),
+        ("Timestamp", &envelope.timestamp),
+    ] {
+        if field.is_none() {
+            return Err(NotAnSnsMessage::Missing(name));
+        }
     }
+    let kind = MessageType::of(&envelope).ok_or(NotAnSnsMessage::UnknownType)?;
+    Ok((kind, envelope))
 }
 
 #[cfg(test)]
@@ -106,16 +111,22 @@ mod tests {
 
     #[test]
     fn reads_a_notification_ignoring_unknown_fields() {
-        let message = SnsHttpMessage::from_json(NOTIFICATION.as_bytes()).expect("parses");
-        assert_eq!(message.kind, MessageType::Notification);
-        assert_eq!(message.message_id, "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324");
+        let (kind, message) = read_strict(NOTIFICATION.as_bytes()).expect("parses");
+        assert_eq!(kind, MessageType::Notification);
         assert_eq!(
-            message.topic_arn,
-            "arn:aws:sns:us-west-2:123456789012:MyTopic"
+            message.message_id.as_deref(),
+            Some("22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324")
+        );
+        assert_eq!(
+            message.topic_arn.as_deref(),
+            Some("arn:aws:sns:us-west-2:123456789012:MyTopic")
         );
         assert_eq!(message.subject.as_deref(), Some("My First Message"));
-        assert_eq!(message.message, "Hello world!");
-        assert_eq!(message.timestamp, "2012-05-02T00:54:06.655Z");
+        assert_eq!(message.message.as_deref(), Some("Hello world!"));
+        assert_eq!(
+            message.timestamp.as_deref(),
+            Some("2012-05-02T00:54:06.655Z")
+        );
         assert_eq!(message.signature_version.as_deref(), Some("1"));
         assert_eq!(message.signature.as_deref(), Some("EXAMPLEw6JRN..."));
         assert!(message
@@ -132,8 +143,8 @@ mod tests {
         let body = r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"x",
             "Timestamp":"2024-01-01T00:00:00.000Z","Subject":null,"Token":"tok","SubscribeUrl":"https://s/",
             "SigningCertUrl":"https://c.pem","UnsubscribeUrl":"https://u/"}"#;
-        let message = SnsHttpMessage::from_json(body.as_bytes()).expect("parses");
-        assert_eq!(message.kind, MessageType::SubscriptionConfirmation);
+        let (kind, message) = read_strict(body.as_bytes()).expect("parses");
+        assert_eq!(kind, MessageType::SubscriptionConfirmation);
         assert_eq!(message.subject, None);
         assert_eq!(message.subscribe_url.as_deref(), Some("https://s/"));
         assert_eq!(message.signing_cert_url.as_deref(), Some("https://c.pem"));
@@ -148,12 +159,14 @@ mod tests {
             "[]",
             r#"{"Type":"Notification"}"#,
             r#"{"Type":"Surprise","MessageId":"m","TopicArn":"t","Message":"x","Timestamp":"t"}"#,
+            r#"{"Type":"notification","MessageId":"m","TopicArn":"t","Message":"x","Timestamp":"t"}"#,
+            r#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":null,"Timestamp":"t"}"#,
             r#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"jane@example.com","Timestamp":5}"#,
             r#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"x","Timestamp":"t","TopicArn":"u"}"#,
             r#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"x","Timestamp":"t",
                 "SigningCertURL":"a","SigningCertUrl":"b"}"#,
         ] {
-            let error = SnsHttpMessage::from_json(body.as_bytes()).expect_err(body);
+            let error = read_strict(body.as_bytes()).expect_err(body);
             assert!(!error.to_string().contains("example.com"), "{error}");
         }
     }
@@ -165,9 +178,7 @@ mod tests {
             MessageType::SubscriptionConfirmation,
             MessageType::UnsubscribeConfirmation,
         ] {
-            let parsed: MessageType =
-                serde_json::from_str(&format!("\"{}\"", kind.as_str())).expect("parses");
-            assert_eq!(parsed, kind);
+            assert_eq!(MessageType::from_name(kind.as_str()), Some(kind));
         }
     }
 }

@@ -34,39 +34,14 @@ use std::time::Duration;
 
 use tracing::{error, info, warn};
 
+use crate::feedback::timestamp::now_millis;
 use crate::sources::https::fetch::{ClientSetupError, FetchError, SnsFetcher};
 use crate::sources::https::function_url::{BodyNotBase64, HttpRequest, HttpResponse};
-use crate::sources::https::message::{MessageType, NotAnSnsMessage, SnsHttpMessage};
+use crate::sources::https::message::{read_strict, MessageType, NotAnSnsMessage};
 use crate::sources::https::signature::{SignatureError, SignatureVersion};
 use crate::sources::https::url::{SnsUrlPolicy, UrlRejected};
-
-/// A notification whose signature verified, for a topic in the allow-list: what the Lambda path reads from an
-/// SNS record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedNotification {
-    pub message_id: String,
-    pub topic_arn: String,
-    pub subject: Option<String>,
-    /// As SNS sent it.
-    pub timestamp: String,
-    /// [`Self::timestamp`] in milliseconds since the Unix epoch, when it reads as a date-time.
-    pub timestamp_millis: Option<i64>,
-    /// The published message (SES feedback JSON, or one of SES's setup texts).
-    pub message: String,
-}
-
-impl VerifiedNotification {
-    fn from_message(message: SnsHttpMessage) -> VerifiedNotification {
-        VerifiedNotification {
-            timestamp_millis: crate::feedback::timestamp::parse_millis(&message.timestamp),
-            message_id: message.message_id,
-            topic_arn: message.topic_arn,
-            subject: message.subject,
-            timestamp: message.timestamp,
-            message: message.message,
-        }
-    }
-}
+use crate::sources::sns::SnsEnvelope;
+use crate::sources::InboundMessage;
 
 /// Answers SNS's HTTPS deliveries.
 pub struct SnsHttpsEndpoint {
@@ -143,11 +118,17 @@ impl From<Refusal> for Refused {
 }
 
 impl Refused {
-    fn about(refusal: Refusal, message: &SnsHttpMessage, with_certificate_url: bool) -> Refused {
+    fn about(refusal: Refusal, message: &SnsEnvelope, with_certificate_url: bool) -> Refused {
         Refused {
             refusal,
-            message_id: Some(clip(&message.message_id, 100).to_owned()),
-            topic_arn: Some(clip(&message.topic_arn, 300).to_owned()),
+            message_id: message
+                .message_id
+                .as_deref()
+                .map(|id| clip(id, 100).to_owned()),
+            topic_arn: message
+                .topic_arn
+                .as_deref()
+                .map(|arn| clip(arn, 300).to_owned()),
             signing_cert_url: message
                 .signing_cert_url
                 .as_deref()
@@ -185,25 +166,23 @@ impl SnsHttpsEndpoint {
         self
     }
 
-    /// The answer to `request`. A verified notification is handed to `store`, and only then.
+    /// The answer to `request`. A verified notification is handed to `store`, as the message it carries,
+    /// and only then.
     pub async fn respond<F, Fut, E>(&self, request: &HttpRequest, store: F) -> HttpResponse
     where
-        F: FnOnce(VerifiedNotification) -> Fut,
+        F: FnOnce(InboundMessage) -> Fut,
         Fut: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
-        if !request
-            .method()
-            .is_some_and(|method| method.eq_ignore_ascii_case("POST"))
-        {
+        let method = function_url::method(request);
+        if !method.is_some_and(|method| method.eq_ignore_ascii_case("POST")) {
             warn!(
-                method = ?request.method().map(|method| clip(method, 16)),
+                method = ?method.map(|method| clip(method, 16)),
                 "SNS HTTPS endpoint: refused a request that is not a POST"
             );
-            return HttpResponse::text(405, "method not allowed: SNS delivers by POST")
-                .with_header("allow", "POST");
+            return function_url::method_not_allowed();
         }
-        let message = match self.verified_message(request).await {
+        let (kind, message) = match self.verified_message(request).await {
             Ok(message) => message,
             Err(refused) => {
                 let refusal = &refused.refusal;
@@ -215,33 +194,36 @@ impl SnsHttpsEndpoint {
                     signing_cert_url = ?refused.signing_cert_url,
                     "SNS HTTPS endpoint: refused a request; nothing stored"
                 );
-                return HttpResponse::text(refusal.status(), refusal.public_reason());
+                return function_url::text(refusal.status(), refusal.public_reason());
             }
         };
-        match message.kind {
+        match kind {
             MessageType::Notification => self.store(message, store).await,
             MessageType::SubscriptionConfirmation => self.confirm(&message).await,
             MessageType::UnsubscribeConfirmation => {
                 info!(
-                    sns_message_id = %message.message_id,
-                    topic_arn = %message.topic_arn,
+                    sns_message_id = %field_text(&message.message_id),
+                    topic_arn = %field_text(&message.topic_arn),
                     "SNS HTTPS endpoint: the subscription was removed (UnsubscribeConfirmation); nothing stored"
                 );
-                HttpResponse::text(200, "unsubscribe confirmation noted")
+                function_url::text(200, "unsubscribe confirmation noted")
             }
         }
     }
 
-    /// The message of `request` if it passes every check, else why not.
-    async fn verified_message(&self, request: &HttpRequest) -> Result<SnsHttpMessage, Refused> {
+    /// The message of `request`, and its type, if it passes every check, else why not.
+    async fn verified_message(
+        &self,
+        request: &HttpRequest,
+    ) -> Result<(MessageType, SnsEnvelope), Refused> {
         self.allowed_topic_arns
             .as_deref()
             .filter(|allowed| !allowed.is_empty())
             .ok_or(Refusal::NoAllowList)?;
-        let body = request.body_bytes().map_err(Refusal::from)?;
-        let message = SnsHttpMessage::from_json(&body).map_err(Refusal::from)?;
+        let body = function_url::body_bytes(request).map_err(Refusal::from)?;
+        let (kind, message) = read_strict(&body).map_err(Refusal::from)?;
         let about = |refusal: Refusal| Refused::about(refusal, &message, false);
-        if !self.allows_topic(&message.topic_arn) {
+        if !self.allows_topic(field_text(&message.topic_arn)) {
             return Err(about(Refusal::ForeignTopic));
         }
         SignatureVersion::from_field(message.signature_version.as_deref())
@@ -262,7 +244,7 @@ impl SnsHttpsEndpoint {
             .await
             .map_err(|error| Refused::about(Refusal::Certificate(error), &message, true))?;
         signature::verify(&message, &key).map_err(|error| about(error.into()))?;
-        Ok(message)
+        Ok((kind, message))
     }
 
     fn allows_topic(&self, topic_arn: &str) -> bool {
@@ -271,17 +253,18 @@ impl SnsHttpsEndpoint {
             .is_some_and(|allowed| allowed.iter().any(|arn| arn == topic_arn))
     }
 
-    async fn store<F, Fut, E>(&self, message: SnsHttpMessage, store: F) -> HttpResponse
+    async fn store<F, Fut, E>(&self, message: SnsEnvelope, store: F) -> HttpResponse
     where
-        F: FnOnce(VerifiedNotification) -> Fut,
+        F: FnOnce(InboundMessage) -> Fut,
         Fut: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
-        let notification = VerifiedNotification::from_message(message);
-        let message_id = notification.message_id.clone();
-        let topic_arn = notification.topic_arn.clone();
-        match store(notification).await {
-            Ok(()) => HttpResponse::text(200, "stored"),
+        let message_id = field_text(&message.message_id).to_owned();
+        let topic_arn = field_text(&message.topic_arn).to_owned();
+        // A verified message has its MessageId, which is its key: the other key is never used.
+        let inbound = InboundMessage::from_sns_envelope(message, String::new, now_millis());
+        match store(inbound).await {
+            Ok(()) => function_url::text(200, "stored"),
             Err(error) => {
                 error!(
                     sns_message_id = %message_id,
@@ -289,12 +272,12 @@ impl SnsHttpsEndpoint {
                     error = %error,
                     "SNS HTTPS endpoint: storing a verified notification failed; answering 500 so SNS delivers it again"
                 );
-                HttpResponse::text(500, "not stored; deliver again later")
+                function_url::text(500, "not stored; deliver again later")
             }
         }
     }
 
-    async fn confirm(&self, message: &SnsHttpMessage) -> HttpResponse {
+    async fn confirm(&self, message: &SnsEnvelope) -> HttpResponse {
         // The signature covered SubscribeURL, so it is there; it must still point at SNS.
         let url = match message
             .subscribe_url
@@ -305,34 +288,39 @@ impl SnsHttpsEndpoint {
             Ok(url) => url,
             Err(rejected) => {
                 warn!(
-                    sns_message_id = %message.message_id,
-                    topic_arn = %message.topic_arn,
+                    sns_message_id = %field_text(&message.message_id),
+                    topic_arn = %field_text(&message.topic_arn),
                     reason = %rejected,
                     "SNS HTTPS endpoint: SubscribeURL refused; subscription not confirmed"
                 );
-                return HttpResponse::text(403, "forbidden: SubscribeURL not allowed");
+                return function_url::text(403, "forbidden: SubscribeURL not allowed");
             }
         };
         match self.fetcher.confirm_subscription(&url).await {
             Ok(()) => {
                 info!(
-                    sns_message_id = %message.message_id,
-                    topic_arn = %message.topic_arn,
+                    sns_message_id = %field_text(&message.message_id),
+                    topic_arn = %field_text(&message.topic_arn),
                     "SNS HTTPS endpoint: subscription confirmed"
                 );
-                HttpResponse::text(200, "subscription confirmed")
+                function_url::text(200, "subscription confirmed")
             }
             Err(error) => {
                 warn!(
-                    sns_message_id = %message.message_id,
-                    topic_arn = %message.topic_arn,
+                    sns_message_id = %field_text(&message.message_id),
+                    topic_arn = %field_text(&message.topic_arn),
                     error = %error,
                     "SNS HTTPS endpoint: confirming the subscription failed; answering 502 so SNS sends the confirmation again"
                 );
-                HttpResponse::text(502, "confirmation failed; deliver again later")
+                function_url::text(502, "confirmation failed; deliver again later")
             }
         }
     }
+}
+
+/// A field [`read_strict`] found present, as text.
+fn field_text(field: &Option<String>) -> &str {
+    field.as_deref().unwrap_or_default()
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary.

@@ -18,7 +18,8 @@ use base64::Engine as _;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::CertificateDer;
 
-use crate::sources::https::message::{MessageType, SnsHttpMessage};
+use crate::sources::https::message::MessageType;
+use crate::sources::sns::SnsEnvelope;
 
 /// The two signature schemes SNS uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub enum SignatureError {
     NotBase64,
     #[error("a {0} is missing, which the signed string needs")]
     MissingField(&'static str),
+    #[error("the Type is not one SNS signs")]
+    UnknownType,
     #[error("the signature does not match the message and the signing certificate")]
     Mismatch,
 }
@@ -108,49 +111,54 @@ impl SigningKey {
     }
 }
 
-/// The string SNS signed for `message`, per its `Type`.
-pub fn canonical_string(message: &SnsHttpMessage) -> Result<String, SignatureError> {
-    let mut out = String::with_capacity(message.message.len() + 512);
+/// The string SNS signed for `message`, per its `Type`; every field it names must be there.
+pub fn canonical_string(message: &SnsEnvelope) -> Result<String, SignatureError> {
+    fn required<'a>(
+        value: &'a Option<String>,
+        name: &'static str,
+    ) -> Result<&'a str, SignatureError> {
+        value.as_deref().ok_or(SignatureError::MissingField(name))
+    }
+    let kind = MessageType::of(message).ok_or(SignatureError::UnknownType)?;
+    let text = required(&message.message, "Message")?;
+    let message_id = required(&message.message_id, "MessageId")?;
+    let timestamp = required(&message.timestamp, "Timestamp")?;
+    let topic_arn = required(&message.topic_arn, "TopicArn")?;
+    let mut out = String::with_capacity(text.len() + 512);
     let mut field = |name: &str, value: &str| {
         out.push_str(name);
         out.push('\n');
         out.push_str(value);
         out.push('\n');
     };
-    match message.kind {
+    match kind {
         MessageType::Notification => {
-            field("Message", &message.message);
-            field("MessageId", &message.message_id);
+            field("Message", text);
+            field("MessageId", message_id);
             if let Some(subject) = &message.subject {
                 field("Subject", subject);
             }
-            field("Timestamp", &message.timestamp);
-            field("TopicArn", &message.topic_arn);
-            field("Type", message.kind.as_str());
+            field("Timestamp", timestamp);
+            field("TopicArn", topic_arn);
+            field("Type", kind.as_str());
         }
         MessageType::SubscriptionConfirmation | MessageType::UnsubscribeConfirmation => {
-            let subscribe_url = message
-                .subscribe_url
-                .as_deref()
-                .ok_or(SignatureError::MissingField("SubscribeURL"))?;
-            let token = message
-                .token
-                .as_deref()
-                .ok_or(SignatureError::MissingField("Token"))?;
-            field("Message", &message.message);
-            field("MessageId", &message.message_id);
+            let subscribe_url = required(&message.subscribe_url, "SubscribeURL")?;
+            let token = required(&message.token, "Token")?;
+            field("Message", text);
+            field("MessageId", message_id);
             field("SubscribeURL", subscribe_url);
-            field("Timestamp", &message.timestamp);
+            field("Timestamp", timestamp);
             field("Token", token);
-            field("TopicArn", &message.topic_arn);
-            field("Type", message.kind.as_str());
+            field("TopicArn", topic_arn);
+            field("Type", kind.as_str());
         }
     }
     Ok(out)
 }
 
 /// Checks that `key`'s private half signed `message`, with the scheme its `SignatureVersion` names.
-pub fn verify(message: &SnsHttpMessage, key: &SigningKey) -> Result<(), SignatureError> {
+pub fn verify(message: &SnsEnvelope, key: &SigningKey) -> Result<(), SignatureError> {
     let version = SignatureVersion::from_field(message.signature_version.as_deref())?;
     let signature = message
         .signature
@@ -168,14 +176,15 @@ pub fn verify(message: &SnsHttpMessage, key: &SigningKey) -> Result<(), Signatur
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::https::message::read_strict;
 
-    fn notification(subject: Option<&str>) -> SnsHttpMessage {
-        SnsHttpMessage {
-            kind: MessageType::Notification,
-            message_id: "id-1".into(),
-            topic_arn: "arn:aws:sns:us-east-1:123456789012:t".into(),
-            message: "{\"a\":\"line\\nbreak\"}\nsecond line".into(),
-            timestamp: "2026-01-02T03:04:05.678Z".into(),
+    fn notification(subject: Option<&str>) -> SnsEnvelope {
+        SnsEnvelope {
+            sns_type: Some("Notification".into()),
+            message_id: Some("id-1".into()),
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+            message: Some("{\"a\":\"line\\nbreak\"}\nsecond line".into()),
+            timestamp: Some("2026-01-02T03:04:05.678Z".into()),
             subject: subject.map(str::to_owned),
             token: None,
             subscribe_url: None,
@@ -213,8 +222,8 @@ mod tests {
             MessageType::UnsubscribeConfirmation,
         ] {
             let mut message = notification(Some("not signed for confirmations"));
-            message.kind = kind;
-            message.message = "You have chosen to subscribe".into();
+            message.sns_type = Some(kind.as_str().into());
+            message.message = Some("You have chosen to subscribe".into());
             message.token = Some("tok".into());
             message.subscribe_url = Some("https://sns.us-east-1.amazonaws.com/?Action=X".into());
             assert_eq!(
@@ -239,6 +248,19 @@ mod tests {
                 Err(SignatureError::MissingField("SubscribeURL"))
             );
         }
+    }
+
+    #[test]
+    fn a_message_without_a_signed_field_or_of_an_unknown_type_has_no_string() {
+        let mut message = notification(None);
+        message.message_id = None;
+        assert_eq!(
+            canonical_string(&message),
+            Err(SignatureError::MissingField("MessageId"))
+        );
+        let mut message = notification(None);
+        message.sns_type = Some("Surprise".into());
+        assert_eq!(canonical_string(&message), Err(SignatureError::UnknownType));
     }
 
     #[test]
@@ -304,7 +326,7 @@ mod tests {
             aws_sample::SHA1_NOTIFICATION,
             aws_sample::SHA256_NOTIFICATION,
         ] {
-            let message = SnsHttpMessage::from_json(body.as_bytes()).expect("parses");
+            let (_, message) = read_strict(body.as_bytes()).expect("parses");
             assert_eq!(verify(&message, &key), Ok(()));
         }
     }
@@ -316,14 +338,14 @@ mod tests {
             aws_sample::SHA1_NOTIFICATION,
             aws_sample::SHA256_NOTIFICATION,
         ] {
-            let original = SnsHttpMessage::from_json(body.as_bytes()).expect("parses");
-            let tampered: [fn(&mut SnsHttpMessage); 7] = [
-                |m| m.message.push(' '),
-                |m| m.message_id.push('0'),
+            let (_, original) = read_strict(body.as_bytes()).expect("parses");
+            let tampered: [fn(&mut SnsEnvelope); 7] = [
+                |m| m.message.get_or_insert_default().push(' '),
+                |m| m.message_id.get_or_insert_default().push('0'),
                 |m| m.subject = Some(String::new()),
-                |m| m.timestamp = "2022-07-28T21:23:58.318Z".into(),
-                |m| m.topic_arn = "arn:aws:sns:us-east-2:295079676684:other".into(),
-                |m| m.kind = MessageType::UnsubscribeConfirmation,
+                |m| m.timestamp = Some("2022-07-28T21:23:58.318Z".into()),
+                |m| m.topic_arn = Some("arn:aws:sns:us-east-2:295079676684:other".into()),
+                |m| m.sns_type = Some("UnsubscribeConfirmation".into()),
                 // The other scheme over the same bytes.
                 |m| {
                     let other = if m.signature_version.as_deref() == Some("1") {
@@ -337,7 +359,7 @@ mod tests {
             for (index, change) in tampered.iter().enumerate() {
                 let mut message = original.clone();
                 change(&mut message);
-                if message.kind != MessageType::Notification {
+                if MessageType::of(&message) != Some(MessageType::Notification) {
                     message.token = Some("t".into());
                     message.subscribe_url = Some("https://x/".into());
                 }
@@ -353,8 +375,8 @@ mod tests {
     #[test]
     fn fields_outside_the_signed_string_do_not_matter() {
         let key = aws_key();
-        let mut message =
-            SnsHttpMessage::from_json(aws_sample::SHA1_NOTIFICATION.as_bytes()).expect("parses");
+        let (_, mut message) =
+            read_strict(aws_sample::SHA1_NOTIFICATION.as_bytes()).expect("parses");
         message.unsubscribe_url = None;
         message.signing_cert_url = Some(aws_sample::CERTIFICATE_URL.replace("us-east-2", "x"));
         assert_eq!(verify(&message, &key), Ok(()));
@@ -363,8 +385,7 @@ mod tests {
     #[test]
     fn bad_signatures_are_refused_before_or_at_the_check() {
         let key = aws_key();
-        let original =
-            SnsHttpMessage::from_json(aws_sample::SHA1_NOTIFICATION.as_bytes()).expect("parses");
+        let (_, original) = read_strict(aws_sample::SHA1_NOTIFICATION.as_bytes()).expect("parses");
         let mut message = original.clone();
         message.signature = None;
         assert_eq!(verify(&message, &key), Err(SignatureError::Unsigned));

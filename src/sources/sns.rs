@@ -1,0 +1,83 @@
+//! The SNS envelope: the JSON document SNS writes into a queue (raw message delivery off) or POSTs to an
+//! HTTP/S subscription. The `Sns` object of an SNS Lambda event is the same document with the URL fields
+//! spelt `SigningCertUrl`, `SubscribeUrl`, `UnsubscribeUrl`; both spellings are read.
+//!
+//! Every field is optional here, so that a queue body or a replayed line with some missing still reads (see
+//! [`crate::sources::InboundMessage::from_body`]); the HTTPS path requires more of it
+//! ([`crate::sources::https::message`]). Unknown fields (such as `MessageAttributes`) are ignored. A field
+//! given twice is an error (serde's), so no two readers of one document can disagree about which value counts.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SnsEnvelope {
+    /// `Notification`, `SubscriptionConfirmation` or `UnsubscribeConfirmation`.
+    #[serde(rename = "Type")]
+    pub sns_type: Option<String>,
+    pub message_id: Option<String>,
+    pub topic_arn: Option<String>,
+    /// Notifications only, and only when the publisher gave one.
+    pub subject: Option<String>,
+    /// For a notification, the published text (SES feedback JSON); for a confirmation, SNS's explanation.
+    pub message: Option<String>,
+    /// As sent (RFC 3339 with milliseconds, UTC).
+    pub timestamp: Option<String>,
+    /// Confirmations only.
+    pub token: Option<String>,
+    /// Confirmations only: the URL that confirms the subscription.
+    #[serde(rename = "SubscribeURL", alias = "SubscribeUrl")]
+    pub subscribe_url: Option<String>,
+    #[serde(rename = "UnsubscribeURL", alias = "UnsubscribeUrl")]
+    pub unsubscribe_url: Option<String>,
+    pub signature_version: Option<String>,
+    /// Base64 of the RSA signature over [`crate::sources::https::signature::canonical_string`].
+    pub signature: Option<String>,
+    #[serde(rename = "SigningCertURL", alias = "SigningCertUrl")]
+    pub signing_cert_url: Option<String>,
+}
+
+impl SnsEnvelope {
+    /// `text` as an envelope: `None` unless it is a JSON object with a `Type` and a `TopicArn`, which every
+    /// envelope has and SES notifications do not.
+    pub fn read(text: &str) -> Option<SnsEnvelope> {
+        serde_json::from_str::<SnsEnvelope>(text)
+            .ok()
+            .filter(|envelope| envelope.sns_type.is_some() && envelope.topic_arn.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_spellings_of_the_url_fields_and_ignores_unknown_ones() {
+        let http = r#"{"Type":"Notification","TopicArn":"t","SigningCertURL":"c","UnsubscribeURL":"u",
+            "SubscribeURL":"s","MessageAttributes":{"a":{"Type":"String","Value":"b"}}}"#;
+        let lambda = r#"{"Type":"Notification","TopicArn":"t","SigningCertUrl":"c","UnsubscribeUrl":"u",
+            "SubscribeUrl":"s","Subject":null}"#;
+        for text in [http, lambda] {
+            let envelope = SnsEnvelope::read(text).expect(text);
+            assert_eq!(envelope.signing_cert_url.as_deref(), Some("c"));
+            assert_eq!(envelope.unsubscribe_url.as_deref(), Some("u"));
+            assert_eq!(envelope.subscribe_url.as_deref(), Some("s"));
+            assert_eq!(envelope.subject, None);
+        }
+    }
+
+    #[test]
+    fn without_type_or_topic_or_with_a_field_twice_it_is_no_envelope() {
+        for text in [
+            r#"{"Type":"Notification"}"#,
+            r#"{"TopicArn":"t"}"#,
+            r#"{"Type":null,"TopicArn":"t"}"#,
+            r#"{"Type":"Notification","TopicArn":"t","TopicArn":"u"}"#,
+            r#"{"notificationType":"Bounce"}"#,
+            "[]",
+            "not json",
+        ] {
+            assert_eq!(SnsEnvelope::read(text), None, "{text}");
+        }
+    }
+}
