@@ -3,7 +3,7 @@
 use crate::log_events::LogFormat;
 use crate::operations::suppression::SuppressMode;
 
-pub const DEFAULT_LOG_GROUP: &str = "ses-feedback";
+pub(crate) const DEFAULT_LOG_GROUP: &str = "ses-feedback";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -23,7 +23,7 @@ pub struct Config {
     pub metrics_namespace: String,
 }
 
-pub const DEFAULT_METRICS_NAMESPACE: &str = "SesFeedbackLogger";
+pub(crate) const DEFAULT_METRICS_NAMESPACE: &str = "SesFeedbackLogger";
 
 /// Where the address hashing key comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -68,7 +68,9 @@ impl Config {
     }
 
     /// Reads the settings through `lookup`; an empty value counts as unset, as CloudFormation cannot unset one.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let setting = |name| lookup(name).filter(|value: &String| !value.is_empty());
         let log_group = setting("LOG_GROUP_NAME").unwrap_or_else(|| DEFAULT_LOG_GROUP.to_owned());
         validate_log_group(&log_group).map_err(|why| ConfigError::InvalidLogGroup {

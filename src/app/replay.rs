@@ -14,7 +14,7 @@ use crate::storage::LogSink;
 
 /// Messages handed to the pipeline at once: one PutLogEvents per stream per chunk (split further only by
 /// CloudWatch's limits), and a bounded amount held in memory.
-pub const CHUNK_MESSAGES: usize = 1_000;
+pub(crate) const CHUNK_MESSAGES: usize = 1_000;
 
 /// What a replay did, per line and per stream. Line numbers count from 1.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -178,7 +178,7 @@ impl Chunk {
 /// `replay [--json] [FILE…]` (no FILE, or `-`: standard input): replays, prints the report (JSON on
 /// standard output with `--json`, else text on standard error), and returns the exit status: 0 when
 /// everything was stored, 1 when a line was unusable or not stored, 2 when an argument or file is bad.
-pub async fn run_cli<S: LogSink, P: Suppressor>(
+pub(crate) async fn run_cli<S: LogSink, P: Suppressor>(
     pipeline: &Pipeline<S, P>,
     args: impl IntoIterator<Item = String>,
 ) -> i32 {

@@ -11,7 +11,7 @@ pub enum SecretError {
 }
 
 /// The decrypted value of the SecureString (or String) parameter `name`.
-pub async fn read_secure_string(
+pub(crate) async fn read_secure_string(
     client: &aws_sdk_ssm::Client,
     name: &str,
 ) -> Result<String, SecretError> {

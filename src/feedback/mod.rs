@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// The plain-text message SES sends when an SNS event destination is added to a configuration set.
-pub const EVENT_DESTINATION_VALIDATED: &str =
+pub(crate) const EVENT_DESTINATION_VALIDATED: &str =
     "Successfully validated SNS topic for Amazon SES event publishing.";
 
 /// The `notificationType` SES sends when a topic is attached to an identity.

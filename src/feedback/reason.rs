@@ -212,7 +212,7 @@ impl Reason {
 
     /// Whether the reason condemns the address: `userunknown`, `hostunknown`, `hasmoved`, and
     /// `notaccept` (which [`classify`] only treats as hard with a 5xx).
-    pub fn is_hard(self) -> bool {
+    pub(crate) fn is_hard(self) -> bool {
         matches!(
             self,
             Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::NotAccept
@@ -272,7 +272,7 @@ pub fn classify<'a>(
 
 /// Classifies one delayed recipient of a `DeliveryDelay` event from SES's `delayType` and the
 /// recipient's `status` and `diagnosticCode` (see the module documentation for the delay types).
-pub fn classify_delay(
+pub(crate) fn classify_delay(
     delay_type: Option<&str>,
     status: Option<&str>,
     diagnostic_code: Option<&str>,
@@ -597,7 +597,7 @@ fn fold(c: char) -> char {
 }
 
 /// The longest stretch `*` in a table entry may span.
-pub const MAX_GAP: usize = 80;
+pub(crate) const MAX_GAP: usize = 80;
 
 /// Whether `haystack` contains `pattern`, where each `*` stands for at most [`MAX_GAP`] bytes.
 fn contains_pattern(haystack: &str, pattern: &str) -> bool {
@@ -718,15 +718,15 @@ impl BytePairs {
 }
 
 /// A phrase table: normalised patterns (see the module docs) and what they mean.
-pub type PhraseTable = &'static [(&'static str, Reason)];
+pub(crate) type PhraseTable = &'static [(&'static str, Reason)];
 
 /// All tables, in the order they are consulted.
-pub const TABLES: &[PhraseTable] = &[RECEIVERS, GENERIC, LANGUAGES];
+pub(crate) const TABLES: &[PhraseTable] = &[RECEIVERS, GENERIC, LANGUAGES];
 
 /// Documented responses of specific receivers. Consulted first: they are exact, and some of
 /// them would be misread by the generic phrases below.
 #[rustfmt::skip]
-pub const RECEIVERS: PhraseTable = &[
+pub(crate) const RECEIVERS: PhraseTable = &[
     // Amazon SES itself (SES Developer Guide, notification examples).
     ("amazon ses has suppressed sending to this address", Reason::Suppressed),
     ("on the suppression list for your account", Reason::Suppressed),
@@ -863,7 +863,7 @@ pub const RECEIVERS: PhraseTable = &[
 /// specific sender-side causes come before the recipient-side ones whose words they reuse
 /// ("Sender address rejected: Domain not found" is not `hostunknown`).
 #[rustfmt::skip]
-pub const GENERIC: PhraseTable = &[
+pub(crate) const GENERIC: PhraseTable = &[
     // vacation: auto-replies that reach SES as bounces
     ("i am out of the office", Reason::Vacation),
     ("i am currently out of the office", Reason::Vacation),
@@ -1316,7 +1316,7 @@ pub const GENERIC: PhraseTable = &[
 
 /// Phrases of localised receivers and DSN generators, normalised (accents folded).
 #[rustfmt::skip]
-pub const LANGUAGES: PhraseTable = &[
+pub(crate) const LANGUAGES: PhraseTable = &[
     // German (web.de, GMX, T-Online, Exchange and Postfix localisations)
     ("benutzer unbekannt", Reason::UserUnknown),
     ("benutzer nicht bekannt", Reason::UserUnknown),

@@ -43,7 +43,12 @@ impl AddressHasher {
 
     /// `text` with every occurrence of `address` (ignoring ASCII case) replaced by `hashed`, e.g. a
     /// diagnosticCode that quotes the recipient.
-    pub fn redact_address<'a>(&self, text: &'a str, address: &str, hashed: &str) -> Cow<'a, str> {
+    pub(crate) fn redact_address<'a>(
+        &self,
+        text: &'a str,
+        address: &str,
+        hashed: &str,
+    ) -> Cow<'a, str> {
         if address.is_empty() || text.len() < address.len() {
             return text.into();
         }
@@ -65,7 +70,7 @@ impl AddressHasher {
 
     /// `text` with everything shaped like an address replaced by its hash: for messages kept verbatim, whose
     /// addresses the function cannot otherwise know.
-    pub fn redact_all_addresses<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn redact_all_addresses<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let bytes = text.as_bytes();
         let mut out = String::new();
         let mut copied = 0;
@@ -107,7 +112,7 @@ fn is_domain_byte(byte: u8) -> bool {
 }
 
 /// The part after the last `@`, lowercased: what per-domain analysis needs.
-pub fn domain_of(address: &str) -> Option<String> {
+pub(crate) fn domain_of(address: &str) -> Option<String> {
     address
         .rsplit_once('@')
         .map(|(_, domain)| domain.to_lowercase())

@@ -39,7 +39,7 @@ const ALREADY_SUPPRESSED: [&str; 4] = [
 
 /// Why `address` should be suppressed, if it should: `sub_type` is the bounce's `bounceSubType` or the
 /// complaint's `complaintSubType`, `effective_bounce_type` the bounce's effective type.
-pub fn suppression_reason(
+pub(crate) fn suppression_reason(
     mode: SuppressMode,
     event_type: EventType,
     effective_bounce_type: Option<&str>,

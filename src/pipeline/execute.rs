@@ -10,7 +10,7 @@ use super::plan::Plan;
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{SuppressionReason, Suppressor};
 use crate::sources::InboundMessage;
-use crate::storage::recent::StoredMessages;
+use crate::storage::memory::StoredMessages;
 use crate::storage::{LogSink, WriteError};
 
 /// Which messages of a batch were not stored, and why.

@@ -25,12 +25,12 @@ use crate::sources::https::fetch::ClientSetupError;
 use crate::sources::https::function_url::{self, HttpRequest, HttpResponse};
 use crate::sources::https::SnsHttpsEndpoint;
 use crate::sources::{read_invocation, InboundMessage, Invocation};
-use crate::storage::recent::StoredMessages;
+use crate::storage::memory::StoredMessages;
 use crate::storage::{LogSink, WriteError};
 
 /// How long all CloudWatch writes of one invocation may take together. Lambda's timeout (template.yaml) is
 /// above it, so an outage fails the invocation cleanly and Lambda retries, then dead-letters it.
-pub const WRITE_DEADLINE: Duration = Duration::from_secs(25);
+pub(crate) const WRITE_DEADLINE: Duration = Duration::from_secs(25);
 
 /// SNS MessageIds remembered per execution environment, so a redelivery or a retry is not written twice.
 pub const REMEMBERED_MESSAGES: usize = 10_000;

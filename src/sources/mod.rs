@@ -65,7 +65,7 @@ impl InboundMessage {
 
     /// A record of an SQS event: its body read by shape (see [`InboundMessage::from_body`]); the time SQS
     /// received it stands in for an envelope's.
-    pub fn from_sqs_message(message: SqsMessage, now_ms: i64) -> Self {
+    pub(crate) fn from_sqs_message(message: SqsMessage, now_ms: i64) -> Self {
         let sent_ms = message
             .attributes
             .get("SentTimestamp")
@@ -103,7 +103,7 @@ impl InboundMessage {
 
     /// The message an SNS envelope carries: a `Notification`'s Message, else a control message. Known by
     /// its MessageId, else by `other_key`; dated by its Timestamp, else `received_ms`.
-    pub fn from_sns_envelope(
+    pub(crate) fn from_sns_envelope(
         envelope: SnsEnvelope,
         other_key: impl FnOnce() -> String,
         received_ms: i64,
@@ -180,7 +180,7 @@ struct ProbeRecord {
 /// Reads a Lambda payload as the event it is. The one place that tells the event sources apart: `Records`
 /// with an `aws:sqs` record is SQS, other `Records` SNS; no `Records` but a `requestContext` or an
 /// `httpMethod` is an HTTP request.
-pub fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
+pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
     let probe: Probe = serde_json::from_str(payload).map_err(|error| parse_error(&error))?;
     let Some(records) = probe.records else {
         if probe.request_context.is_some() || probe.http_method.is_some() {
@@ -207,7 +207,7 @@ pub fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
 }
 
 /// Reads a payload as an SNS Lambda event.
-pub fn read_sns_event(payload: &str) -> Result<SnsEvent, UnsupportedEvent> {
+pub(crate) fn read_sns_event(payload: &str) -> Result<SnsEvent, UnsupportedEvent> {
     serde_json::from_str(payload).map_err(|error| parse_error(&error))
 }
 

@@ -4,12 +4,12 @@
 use crate::storage::LogEvent;
 
 /// At most this many events per PutLogEvents call.
-pub const MAX_BATCH_EVENTS: usize = 10_000;
+pub(crate) const MAX_BATCH_EVENTS: usize = 10_000;
 /// At most this many bytes per call, counting each message's UTF-8 bytes plus [`EVENT_OVERHEAD_BYTES`].
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
 pub const EVENT_OVERHEAD_BYTES: usize = 26;
 /// The events of one call may span at most 24 hours.
-pub const MAX_BATCH_SPAN_MS: i64 = 24 * 60 * 60 * 1_000;
+pub(crate) const MAX_BATCH_SPAN_MS: i64 = 24 * 60 * 60 * 1_000;
 
 const MINUTE_MS: i64 = 60 * 1_000;
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
@@ -25,7 +25,7 @@ pub fn is_accepted_time(timestamp_ms: i64, now_ms: i64) -> bool {
 
 /// Restamps at `now_ms` every entry CloudWatch would refuse for its time (keeping the original time in its
 /// message), sorts them chronologically, and splits them into batches within every PutLogEvents limit.
-pub fn prepare_batches(mut entries: Vec<LogEvent>, now_ms: i64) -> Vec<Vec<LogEvent>> {
+pub(crate) fn prepare_batches(mut entries: Vec<LogEvent>, now_ms: i64) -> Vec<Vec<LogEvent>> {
     for entry in &mut entries {
         if !is_accepted_time(entry.timestamp_ms, now_ms) {
             entry.restamp(now_ms);
@@ -37,7 +37,7 @@ pub fn prepare_batches(mut entries: Vec<LogEvent>, now_ms: i64) -> Vec<Vec<LogEv
 }
 
 /// Splits chronologically sorted entries into batches within the count, byte and span limits.
-pub fn split_batches(entries: Vec<LogEvent>) -> Vec<Vec<LogEvent>> {
+pub(crate) fn split_batches(entries: Vec<LogEvent>) -> Vec<Vec<LogEvent>> {
     let mut batches = Vec::new();
     let mut batch: Vec<LogEvent> = Vec::new();
     let mut batch_bytes = 0;

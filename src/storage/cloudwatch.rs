@@ -22,8 +22,8 @@ use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
 use crate::feedback::timestamp::now_millis;
+use crate::recent::RecentMap;
 use crate::storage::batch::prepare_batches;
-use crate::storage::recent::RecentMap;
 use crate::storage::LogEvent;
 use crate::storage::{LogSink, WriteError};
 
@@ -91,10 +91,6 @@ impl CloudWatchSink {
             known_streams: Mutex::new(HashMap::new()),
             uncertain_batches: Mutex::new(RecentMap::new(MAX_UNCERTAIN_BATCHES)),
         }
-    }
-
-    pub fn log_group(&self) -> &str {
-        &self.log_group
     }
 
     fn known_token(&self, stream: &str) -> Option<String> {

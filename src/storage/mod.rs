@@ -3,7 +3,7 @@
 
 pub mod batch;
 pub mod cloudwatch;
-pub mod recent;
+pub mod memory;
 
 use std::future::Future;
 

@@ -23,25 +23,25 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::OnceCell;
 
+use crate::recent::RecentMap;
 use crate::sources::https::signature::{CertificateError, SigningKey};
 use crate::sources::https::url::{CheckedUrl, SnsUrlPolicy};
-use crate::storage::recent::RecentMap;
 
 /// How long one fetch (connect, TLS, request, whole body) may take. SNS waits for the endpoint's answer only
 /// for a limited time, so a slow certificate host must not use it all.
-pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A signing certificate is about 2 KB of PEM; anything much larger is not one.
-pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 
 /// Certificates remembered per execution environment.
-pub const CACHED_CERTIFICATES: usize = 16;
+pub(crate) const CACHED_CERTIFICATES: usize = 16;
 
 const USER_AGENT: &str = concat!("ses-feedback-logger/", env!("CARGO_PKG_VERSION"));
 
 type CachedKey = Arc<OnceCell<Arc<SigningKey>>>;
 
-pub struct SnsFetcher {
+pub(crate) struct SnsFetcher {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
     certificates: Mutex<RecentMap<String, CachedKey>>,
@@ -56,7 +56,7 @@ pub enum ClientSetupError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     #[error("request failed: {0:?}")]
@@ -76,7 +76,7 @@ pub enum FetchError {
 impl FetchError {
     /// Whether trying again later may succeed (network trouble, a 5xx or 429), as opposed to an answer that
     /// will not change (a 4xx, a body that is not a usable certificate).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             FetchError::Timeout(_) | FetchError::Request(_) | FetchError::Body(_) => true,
             FetchError::Status(status) => *status >= 500 || *status == 429,
@@ -118,13 +118,16 @@ impl SnsFetcher {
     }
 
     /// Another limit than [`FETCH_TIMEOUT`] for each fetch.
-    pub fn with_timeout(mut self, timeout: Duration) -> SnsFetcher {
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> SnsFetcher {
         self.timeout = timeout;
         self
     }
 
     /// The signing key of the certificate at `url`: from the cache, or fetched once.
-    pub async fn signing_key(&self, url: &CheckedUrl) -> Result<Arc<SigningKey>, FetchError> {
+    pub(crate) async fn signing_key(
+        &self,
+        url: &CheckedUrl,
+    ) -> Result<Arc<SigningKey>, FetchError> {
         let cell = {
             let mut cache = self
                 .certificates
@@ -149,7 +152,7 @@ impl SnsFetcher {
     }
 
     /// Confirms a subscription: a GET of its `SubscribeURL`, which SNS answers with 200.
-    pub async fn confirm_subscription(&self, url: &CheckedUrl) -> Result<(), FetchError> {
+    pub(crate) async fn confirm_subscription(&self, url: &CheckedUrl) -> Result<(), FetchError> {
         // SNS's answer is a small XML document naming the subscription; only its status matters.
         self.get(url, MAX_CERTIFICATE_BYTES).await.map(drop)
     }

@@ -20,7 +20,7 @@ pub type HttpResponse = LambdaFunctionUrlResponse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the request body is flagged as base64 but is not")]
-pub struct BodyNotBase64;
+pub(crate) struct BodyNotBase64;
 
 /// Reads a Lambda event already known to be an HTTP request ([`crate::sources::read_invocation`] tells).
 ///
@@ -62,7 +62,7 @@ pub fn method(request: &HttpRequest) -> Option<&str> {
 }
 
 /// The body as sent: base64-decoded when Lambda flagged it so; empty when there is none.
-pub fn body_bytes(request: &HttpRequest) -> Result<Cow<'_, [u8]>, BodyNotBase64> {
+pub(crate) fn body_bytes(request: &HttpRequest) -> Result<Cow<'_, [u8]>, BodyNotBase64> {
     let body = request.body.as_deref().unwrap_or("");
     if request.is_base64_encoded {
         base64::engine::general_purpose::STANDARD
@@ -87,7 +87,7 @@ pub fn text(status_code: u16, body: impl Into<String>) -> HttpResponse {
 }
 
 /// The 405 answer: SNS delivers by POST only.
-pub fn method_not_allowed() -> HttpResponse {
+pub(crate) fn method_not_allowed() -> HttpResponse {
     let mut response = text(405, "method not allowed: SNS delivers by POST");
     response
         .headers

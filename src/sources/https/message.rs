@@ -10,7 +10,7 @@ use crate::sources::sns::SnsEnvelope;
 
 /// What an SNS HTTP/S message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageType {
+pub(crate) enum MessageType {
     Notification,
     SubscriptionConfirmation,
     UnsubscribeConfirmation,
@@ -49,7 +49,7 @@ impl MessageType {
 /// Why a body is not an SNS message. It says where the JSON went wrong or which field is missing, never what
 /// the body said: it may hold addresses, and this error is logged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotAnSnsMessage {
+pub(crate) enum NotAnSnsMessage {
     /// `category` is `syntax`, `data` (a field of the wrong type or given twice), `eof` or `io`.
     #[error("not an SNS message ({category} at line {line}, column {column})")]
     Json {
@@ -64,7 +64,7 @@ pub enum NotAnSnsMessage {
 }
 
 /// `body` as an SNS message, with its type.
-pub fn read_strict(body: &[u8]) -> Result<(MessageType, SnsEnvelope), NotAnSnsMessage> {
+pub(crate) fn read_strict(body: &[u8]) -> Result<(MessageType, SnsEnvelope), NotAnSnsMessage> {
     let envelope: SnsEnvelope =
         serde_json::from_slice(body).map_err(|error| NotAnSnsMessage::Json {
             category: match error.classify() {

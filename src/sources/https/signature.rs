@@ -32,7 +32,7 @@ pub enum SignatureVersion {
 
 impl SignatureVersion {
     /// `"1"` or `"2"` exactly; a missing or any other version is refused.
-    pub fn from_field(value: Option<&str>) -> Result<SignatureVersion, SignatureError> {
+    pub(crate) fn from_field(value: Option<&str>) -> Result<SignatureVersion, SignatureError> {
         match value {
             Some("1") => Ok(SignatureVersion::Sha1WithRsa),
             Some("2") => Ok(SignatureVersion::Sha256WithRsa),
@@ -66,7 +66,7 @@ pub enum SignatureError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CertificateError {
+pub(crate) enum CertificateError {
     #[error("no PEM certificate found")]
     NotPem,
     #[error("not an X.509 certificate: {0:?}")]
@@ -77,7 +77,7 @@ pub enum CertificateError {
 
 /// The RSA public key of an SNS signing certificate (its DER SubjectPublicKeyInfo), checked on reading.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SigningKey {
+pub(crate) struct SigningKey {
     subject_public_key_info: Box<[u8]>,
 }
 
@@ -91,14 +91,14 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// The key of the first certificate in `pem` (the body SNS serves at `SigningCertURL`).
-    pub fn from_pem(pem: &[u8]) -> Result<SigningKey, CertificateError> {
+    pub(crate) fn from_pem(pem: &[u8]) -> Result<SigningKey, CertificateError> {
         let der = CertificateDer::from_pem_slice(pem).map_err(|_| CertificateError::NotPem)?;
         SigningKey::from_der(&der)
     }
 
     /// The key of a DER X.509 certificate. The certificate is trusted for where it came from (an SNS host
     /// over HTTPS), as AWS's own verifiers do: its dates and issuer are not checked.
-    pub fn from_der(der: &CertificateDer<'_>) -> Result<SigningKey, CertificateError> {
+    pub(crate) fn from_der(der: &CertificateDer<'_>) -> Result<SigningKey, CertificateError> {
         let certificate =
             webpki::EndEntityCert::try_from(der).map_err(CertificateError::NotX509)?;
         let spki = certificate.subject_public_key_info();
@@ -158,7 +158,7 @@ pub fn canonical_string(message: &SnsEnvelope) -> Result<String, SignatureError>
 }
 
 /// Checks that `key`'s private half signed `message`, with the scheme its `SignatureVersion` names.
-pub fn verify(message: &SnsEnvelope, key: &SigningKey) -> Result<(), SignatureError> {
+pub(crate) fn verify(message: &SnsEnvelope, key: &SigningKey) -> Result<(), SignatureError> {
     let version = SignatureVersion::from_field(message.signature_version.as_deref())?;
     let signature = message
         .signature

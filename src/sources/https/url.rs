@@ -108,12 +108,12 @@ impl SnsUrlPolicy {
     }
 
     /// Whether this policy lets plain `http` through (the test policy only).
-    pub fn allows_plain_http(&self) -> bool {
+    pub(crate) fn allows_plain_http(&self) -> bool {
         matches!(self.origin, Origin::Loopback { .. })
     }
 
     /// A `SigningCertURL` the function may fetch.
-    pub fn signing_cert_url(&self, url: &str) -> Result<CheckedUrl, UrlRejected> {
+    pub(crate) fn signing_cert_url(&self, url: &str) -> Result<CheckedUrl, UrlRejected> {
         self.check(url, Purpose::Certificate)
     }
 

@@ -3,9 +3,8 @@
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::Mutex;
 
-pub struct RecentMap<K, V> {
+pub(crate) struct RecentMap<K, V> {
     capacity: usize,
     entries: HashMap<K, V>,
     /// Keys in insertion order, oldest first.
@@ -54,41 +53,17 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         self.order.retain(|k| k != key);
         Some(value)
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
-/// The keys of the messages this execution environment has stored (or that needed no storing), so a
-/// redelivery or a retry is not written twice. Bounded: the oldest are forgotten first.
-pub struct StoredMessages(Mutex<RecentMap<String, ()>>);
-
-impl StoredMessages {
-    pub fn new(capacity: usize) -> Self {
-        StoredMessages(Mutex::new(RecentMap::new(capacity)))
-    }
-
-    pub fn contains(&self, key: &str) -> bool {
-        self.0.lock().is_ok_and(|stored| stored.contains(key))
-    }
-
-    pub fn remember<'k>(&self, keys: impl Iterator<Item = &'k String>) {
-        if let Ok(mut stored) = self.0.lock() {
-            for key in keys {
-                stored.insert(key.clone(), ());
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl<K, V> RecentMap<K, V> {
+        fn len(&self) -> usize {
+            self.entries.len()
+        }
+    }
 
     #[test]
     fn forgets_the_oldest_beyond_capacity() {
