@@ -15,14 +15,14 @@ use crate::storage::{LogSink, WriteError};
 
 /// Which messages of a batch were not stored, and why.
 #[derive(Debug, Default)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// Indices of the messages not stored, ascending.
-    pub not_stored: Vec<usize>,
+    pub(crate) not_stored: Vec<usize>,
     /// The write deadline, when a stream's write ran out of it.
-    pub timed_out: Option<Duration>,
-    pub failed_streams: usize,
-    pub total_streams: usize,
-    pub first_failure: Option<(&'static str, WriteError)>,
+    pub(crate) timed_out: Option<Duration>,
+    pub(crate) failed_streams: usize,
+    pub(crate) total_streams: usize,
+    pub(crate) first_failure: Option<(&'static str, WriteError)>,
 }
 
 /// Writes every stream of `plan`, remembers the messages stored in `memory`, then suppresses their

@@ -14,7 +14,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use tracing::{error, info};
 
-pub use self::execute::Stored;
+pub(crate) use self::execute::Stored;
 pub use self::plan::AccessPolicy;
 use self::plan::{plan, Settings};
 use crate::feedback::timestamp::now_millis;
@@ -245,7 +245,7 @@ impl<S: LogSink, P: Suppressor> Pipeline<S, P> {
 
     /// Stores messages from anywhere (the replay's chunks, every way in): one write per stream. Returns
     /// the counts and which messages were not stored.
-    pub async fn store(&self, messages: &[InboundMessage]) -> (Metrics, Stored) {
+    pub(crate) async fn store(&self, messages: &[InboundMessage]) -> (Metrics, Stored) {
         let plan = plan(messages, &self.settings, |key| {
             self.stored_messages.contains(key)
         });
