@@ -1,13 +1,16 @@
 //! Turning parsed SES feedback into CloudWatch log events: one per recipient, JSON by default.
 //!
-//! The JSON is written by hand rather than through serde so that key order is fixed, absent values are left
-//! out, and an event that would exceed CloudWatch's size limit can be refitted by truncating its longest
-//! field (with a visible marker) instead of being dropped.
+//! The JSON is serialized from structs whose fields are in the order the keys are written, absent values
+//! left out. Every text field is written through [`Capped`], so that an event that would exceed CloudWatch's
+//! size limit can be refitted by truncating its longest field (with a visible marker) instead of being
+//! dropped.
 
 pub mod privacy;
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::feedback::reason::{self, Reason};
@@ -184,15 +187,17 @@ pub fn unrecognized_entry(
         ),
         None => (raw.into(), reason),
     };
+    let sns_timestamp = format_millis(envelope.timestamp_ms);
     let message = fit(|cap| {
-        let mut json = JsonObject::new(cap);
-        json.text("reason", Some(&reason));
-        json.text("snsMessageId", envelope.message_id.as_deref());
-        json.text("topicArn", envelope.topic_arn.as_deref());
-        json.text("subject", envelope.subject.as_deref());
-        json.text("snsTimestamp", Some(&format_millis(envelope.timestamp_ms)));
-        json.text("message", Some(&raw));
-        json.finish()
+        let cap = Cap(cap);
+        to_json(&UnrecognizedJson {
+            reason: cap.text(&reason),
+            sns_message_id: cap.optional(envelope.message_id.as_deref()),
+            topic_arn: cap.optional(envelope.topic_arn.as_deref()),
+            subject: cap.optional(envelope.subject.as_deref()),
+            sns_timestamp: cap.text(&sns_timestamp),
+            message: cap.text(&raw),
+        })
     });
     LogEvent::new(envelope.timestamp_ms, message)
 }
@@ -239,6 +244,178 @@ struct FeedbackRecord<'a> {
     effective_bounce_type: Option<&'a str>,
 }
 
+/// A feedback log event: the keys every type has, the type's details, then `tags`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedbackJson<'a> {
+    email_address: Capped<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_domain: Option<Capped<'a>>,
+    notification_type: Capped<'a>,
+    timestamp: Capped<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feedback_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sns_message_id: Option<Capped<'a>>,
+    #[serde(flatten)]
+    details: TypeDetails<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a RawValue>,
+}
+
+/// The keys of one event type, in the order they are written.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TypeDetails<'a> {
+    Bounce(BounceJson<'a>),
+    Complaint(ComplaintJson<'a>),
+    Delivery(DeliveryJson<'a>),
+    DeliveryDelay(DeliveryDelayJson<'a>),
+    Reject(RejectJson<'a>),
+    /// Open and Click.
+    Engagement(EngagementJson<'a>),
+    RenderingFailure(RenderingFailureJson<'a>),
+    Subscription(SubscriptionJson<'a>),
+    Send,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BounceJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bounce_type: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bounce_sub_type: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnostic_code: Option<Capped<'a>>,
+    #[serde(rename = "reportingMTA", skip_serializing_if = "Option::is_none")]
+    reporting_mta: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_mta_ip: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effective_bounce_type: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ComplaintJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complaint_feedback_type: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complaint_sub_type: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arrival_date: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_response: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processing_time_millis: Option<NumberOrText<'a>>,
+    #[serde(rename = "reportingMTA", skip_serializing_if = "Option::is_none")]
+    reporting_mta: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_mta_ip: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryDelayJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delay_type: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_time: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnostic_code: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RejectJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reject_reason: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EngagementJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RenderingFailureJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template_name: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<Capped<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_list: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_topic_preferences: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_source: Option<Capped<'a>>,
+}
+
+/// Numbers SES writes as numbers stay numbers; anything else is kept as text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum NumberOrText<'a> {
+    Number(i64),
+    Text(Capped<'a>),
+}
+
+impl<'a> NumberOrText<'a> {
+    fn new(text: Capped<'a>) -> Self {
+        text.text
+            .parse()
+            .map_or(NumberOrText::Text(text), NumberOrText::Number)
+    }
+}
+
+/// The log event that unrecognized_entry writes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UnrecognizedJson<'a> {
+    reason: Capped<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sns_message_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic_arn: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<Capped<'a>>,
+    sns_timestamp: Capped<'a>,
+    message: Capped<'a>,
+}
+
 fn feedback_json(
     record: &FeedbackRecord<'_>,
     timestamp: &str,
@@ -253,79 +430,108 @@ fn feedback_json(
         reason,
         effective_bounce_type,
     } = *record;
+    let cap = Cap(cap);
     let mail = feedback.notification.mail.as_ref();
     let details = feedback.details();
-    let detail = |field: fn(&crate::feedback::Details) -> &crate::feedback::Text| {
-        details.and_then(|d| field(d).as_str())
+    let detail =
+        |field: fn(&Details) -> &Text| cap.optional(details.and_then(|d| field(d).as_str()));
+    let reason = cap.optional(reason.map(Reason::as_str));
+    let type_details = match feedback.event_type {
+        EventType::Bounce => TypeDetails::Bounce(BounceJson {
+            bounce_type: detail(|d| &d.bounce_type),
+            bounce_sub_type: detail(|d| &d.bounce_sub_type),
+            action: cap.optional(recipient.action),
+            status: cap.optional(recipient.status),
+            diagnostic_code: cap.optional(recipient.diagnostic_code),
+            reporting_mta: detail(|d| &d.reporting_mta),
+            remote_mta_ip: detail(|d| &d.remote_mta_ip),
+            reason,
+            effective_bounce_type: cap.optional(effective_bounce_type),
+        }),
+        EventType::Complaint => TypeDetails::Complaint(ComplaintJson {
+            complaint_feedback_type: detail(|d| &d.complaint_feedback_type),
+            complaint_sub_type: detail(|d| &d.complaint_sub_type),
+            user_agent: detail(|d| &d.user_agent),
+            arrival_date: detail(|d| &d.arrival_date),
+        }),
+        EventType::Delivery => TypeDetails::Delivery(DeliveryJson {
+            smtp_response: detail(|d| &d.smtp_response),
+            processing_time_millis: detail(|d| &d.processing_time_millis).map(NumberOrText::new),
+            reporting_mta: detail(|d| &d.reporting_mta),
+            remote_mta_ip: detail(|d| &d.remote_mta_ip),
+        }),
+        EventType::DeliveryDelay => TypeDetails::DeliveryDelay(DeliveryDelayJson {
+            delay_type: detail(|d| &d.delay_type),
+            expiration_time: detail(|d| &d.expiration_time),
+            status: cap.optional(recipient.status),
+            diagnostic_code: cap.optional(recipient.diagnostic_code),
+            reason,
+        }),
+        EventType::Reject => TypeDetails::Reject(RejectJson {
+            reject_reason: detail(|d| &d.reason),
+        }),
+        EventType::Open | EventType::Click => TypeDetails::Engagement(EngagementJson {
+            ip_address: detail(|d| &d.ip_address),
+            user_agent: detail(|d| &d.user_agent),
+            link: detail(|d| &d.link),
+        }),
+        EventType::RenderingFailure => TypeDetails::RenderingFailure(RenderingFailureJson {
+            template_name: detail(|d| &d.template_name),
+            error_message: detail(|d| &d.error_message),
+        }),
+        EventType::Subscription => TypeDetails::Subscription(SubscriptionJson {
+            contact_list: detail(|d| &d.contact_list),
+            new_topic_preferences: details.and_then(|d| d.new_topic_preferences.as_deref()),
+            subscription_source: detail(|d| &d.source),
+        }),
+        EventType::Send => TypeDetails::Send,
     };
-    let mut json = JsonObject::new(cap);
-    json.text("emailAddress", Some(address));
-    json.text("recipientDomain", domain);
-    json.text("notificationType", Some(feedback.event_type.name()));
-    json.text("timestamp", Some(timestamp));
-    json.text("messageId", mail.and_then(|m| m.message_id.as_str()));
-    json.text("source", mail.and_then(|m| m.source.as_str()));
-    json.text("feedbackId", detail(|d| &d.feedback_id));
-    json.text("snsMessageId", envelope.message_id.as_deref());
-    match feedback.event_type {
-        EventType::Bounce => {
-            json.text("bounceType", detail(|d| &d.bounce_type));
-            json.text("bounceSubType", detail(|d| &d.bounce_sub_type));
-            json.text("action", recipient.action);
-            json.text("status", recipient.status);
-            json.text("diagnosticCode", recipient.diagnostic_code);
-            json.text("reportingMTA", detail(|d| &d.reporting_mta));
-            json.text("remoteMtaIp", detail(|d| &d.remote_mta_ip));
-            json.text("reason", reason.map(Reason::as_str));
-            json.text("effectiveBounceType", effective_bounce_type);
-        }
-        EventType::Complaint => {
-            json.text(
-                "complaintFeedbackType",
-                detail(|d| &d.complaint_feedback_type),
-            );
-            json.text("complaintSubType", detail(|d| &d.complaint_sub_type));
-            json.text("userAgent", detail(|d| &d.user_agent));
-            json.text("arrivalDate", detail(|d| &d.arrival_date));
-        }
-        EventType::Delivery => {
-            json.text("smtpResponse", detail(|d| &d.smtp_response));
-            json.number_or_text(
-                "processingTimeMillis",
-                detail(|d| &d.processing_time_millis),
-            );
-            json.text("reportingMTA", detail(|d| &d.reporting_mta));
-            json.text("remoteMtaIp", detail(|d| &d.remote_mta_ip));
-        }
-        EventType::DeliveryDelay => {
-            json.text("delayType", detail(|d| &d.delay_type));
-            json.text("expirationTime", detail(|d| &d.expiration_time));
-            json.text("status", recipient.status);
-            json.text("diagnosticCode", recipient.diagnostic_code);
-            json.text("reason", reason.map(Reason::as_str));
-        }
-        EventType::Reject => json.text("rejectReason", detail(|d| &d.reason)),
-        EventType::Open | EventType::Click => {
-            json.text("ipAddress", detail(|d| &d.ip_address));
-            json.text("userAgent", detail(|d| &d.user_agent));
-            json.text("link", detail(|d| &d.link));
-        }
-        EventType::RenderingFailure => {
-            json.text("templateName", detail(|d| &d.template_name));
-            json.text("errorMessage", detail(|d| &d.error_message));
-        }
-        EventType::Subscription => {
-            json.text("contactList", detail(|d| &d.contact_list));
-            json.raw(
-                "newTopicPreferences",
-                details.and_then(|d| d.new_topic_preferences.as_deref()),
-            );
-            json.text("subscriptionSource", detail(|d| &d.source));
-        }
-        EventType::Send => {}
+    to_json(&FeedbackJson {
+        email_address: cap.text(address),
+        recipient_domain: cap.optional(domain),
+        notification_type: cap.text(feedback.event_type.name()),
+        timestamp: cap.text(timestamp),
+        message_id: cap.optional(mail.and_then(|m| m.message_id.as_str())),
+        source: cap.optional(mail.and_then(|m| m.source.as_str())),
+        feedback_id: detail(|d| &d.feedback_id),
+        sns_message_id: cap.optional(envelope.message_id.as_deref()),
+        details: type_details,
+        tags: mail.and_then(|m| m.tags.as_deref()),
+    })
+}
+
+/// A log event's JSON text.
+fn to_json(event: &impl Serialize) -> String {
+    // Most events are a few hundred bytes: starting there saves serde_json's regrowth from 128.
+    let mut json = JsonBuffer(Vec::with_capacity(512));
+    // Cannot fail: every key is a string and every value a string, a number or already JSON.
+    serde_json::to_writer(&mut json, event).expect("a log event serializes");
+    String::from_utf8(json.0).expect("serde_json writes UTF-8")
+}
+
+/// serde_json's output. serde_json writes quotes, colons and commas one byte at a time, which a `Vec`
+/// copies with a call to `memcpy` each: a 50-recipient bounce took 10% more instructions than with the
+/// hand-written writer this replaced, and as many once single bytes are pushed.
+struct JsonBuffer(Vec<u8>);
+
+impl std::io::Write for JsonBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_all(bytes)?;
+        Ok(bytes.len())
     }
-    json.raw("tags", mail.and_then(|m| m.tags.as_deref()));
-    json.finish()
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match bytes {
+            [byte] => self.0.push(*byte),
+            bytes => self.0.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Builds a message with every text field at most `cap` bytes, choosing the largest cap that fits
@@ -348,100 +554,68 @@ fn fit(build: impl Fn(usize) -> String) -> String {
     build(fits)
 }
 
-/// `text` cut to at most `cap` bytes on a character boundary, with a marker saying how much was cut.
-fn capped(text: &str, cap: usize) -> std::borrow::Cow<'_, str> {
-    if text.len() <= cap {
-        return text.into();
+/// The byte cap of every text field in one build of a message (`usize::MAX` for none).
+#[derive(Clone, Copy)]
+struct Cap(usize);
+
+impl Cap {
+    fn text(self, text: &str) -> Capped<'_> {
+        Capped { text, cap: self.0 }
     }
-    let mut end = cap;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+
+    fn optional(self, text: Option<&str>) -> Option<Capped<'_>> {
+        text.map(|text| self.text(text))
     }
-    format!(
-        "{}{TRUNCATION_MARKER}{} bytes]",
-        &text[..end],
-        text.len() - end
-    )
-    .into()
 }
 
-/// A JSON object written field by field; absent values are skipped and text is capped.
-struct JsonObject {
-    out: String,
+/// A text field as written: at most `cap` bytes, cut on a character boundary with a marker saying how
+/// much was cut.
+#[derive(Clone, Copy)]
+struct Capped<'a> {
+    text: &'a str,
     cap: usize,
 }
 
-impl JsonObject {
-    fn new(cap: usize) -> Self {
-        let mut out = String::with_capacity(512);
-        out.push('{');
-        JsonObject { out, cap }
-    }
-
-    fn key(&mut self, key: &str) {
-        if self.out.len() > 1 {
-            self.out.push(',');
+impl<'a> Capped<'a> {
+    /// What is kept and how many bytes are cut, when the text is over the cap.
+    fn cut(&self) -> Option<(&'a str, usize)> {
+        if self.text.len() <= self.cap {
+            return None;
         }
-        self.out.push('"');
-        self.out.push_str(key);
-        self.out.push_str("\":");
-    }
-
-    fn text(&mut self, key: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.key(key);
-            let value = capped(value, self.cap);
-            push_json_string(&mut self.out, &value);
+        let mut end = self.cap;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
         }
-    }
-
-    fn raw(&mut self, key: &str, value: Option<&RawValue>) {
-        if let Some(value) = value {
-            self.key(key);
-            self.out.push_str(value.get());
-        }
-    }
-
-    /// Numbers SES writes as numbers stay numbers; anything else is kept as text.
-    fn number_or_text(&mut self, key: &str, value: Option<&str>) {
-        match value.map(|text| (text, text.parse::<i64>())) {
-            Some((_, Ok(number))) => {
-                self.key(key);
-                let _ = write!(self.out, "{number}");
-            }
-            other => self.text(key, other.map(|(text, _)| text)),
-        }
-    }
-
-    fn finish(mut self) -> String {
-        self.out.push('}');
-        self.out
+        Some((&self.text[..end], self.text.len() - end))
     }
 }
 
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[start..index]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{byte:04x}");
-        } else {
-            out.push_str(escape);
+impl fmt::Display for Capped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cut() {
+            None => f.write_str(self.text),
+            Some((kept, cut)) => write!(f, "{kept}{TRUNCATION_MARKER}{cut} bytes]"),
         }
-        start = index + 1;
     }
-    out.push_str(&text[start..]);
-    out.push('"');
+}
+
+impl Serialize for Capped<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.cut() {
+            None => serializer.serialize_str(self.text),
+            // Escaped as it is written, without building the capped text first.
+            Some(_) => serializer.collect_str(self),
+        }
+    }
+}
+
+/// `text` cut to at most `cap` bytes on a character boundary, with a marker saying how much was cut.
+fn capped(text: &str, cap: usize) -> Cow<'_, str> {
+    let capped = Capped { text, cap };
+    match capped.cut() {
+        None => text.into(),
+        Some(_) => capped.to_string().into(),
+    }
 }
 
 #[cfg(test)]
@@ -529,6 +703,14 @@ mod tests {
         let event = json(&logged[0]);
         assert_eq!(event["diagnosticCode"], nasty);
         assert_eq!(event["emailAddress"], "jörg@exämple.com");
+    }
+
+    #[test]
+    fn backspace_and_form_feed_are_escaped_short() {
+        // serde_json's escapes; the hand-written writer used `\u0008` and `\u000c`, the same JSON value.
+        let logged = entries(&bounce_with("a@example.com", "\u{8}\u{c}"), LogFormat::Json);
+        assert!(logged[0].message.contains(r#""diagnosticCode":"\b\f""#));
+        assert_eq!(json(&logged[0])["diagnosticCode"], "\u{8}\u{c}");
     }
 
     #[test]

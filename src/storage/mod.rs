@@ -5,11 +5,10 @@ pub mod batch;
 pub mod cloudwatch;
 pub mod memory;
 
+use std::fmt::Write as _;
 use std::future::Future;
 
-use std::fmt::Write as _;
-
-use crate::feedback::timestamp::format_millis;
+use chrono::{DateTime, SecondsFormat};
 
 /// Stores log events in one stream of the feedback log group.
 pub trait LogSink: Sync {
@@ -62,11 +61,15 @@ impl LogEvent {
     /// Files the event at `now_ms` while keeping its original time in the message.
     pub fn restamp(&mut self, now_ms: i64) {
         if self.annotate_on_restamp && self.timestamp_ms != now_ms {
-            let _ = write!(
-                self.message,
-                " timestamp={}",
-                format_millis(self.timestamp_ms)
-            );
+            // RFC 3339 UTC with milliseconds, as the JSON layout's `timestamp`; every time this function
+            // reads or makes is within chrono's range.
+            if let Some(time) = DateTime::from_timestamp_millis(self.timestamp_ms) {
+                let _ = write!(
+                    self.message,
+                    " timestamp={}",
+                    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+                );
+            }
             self.annotate_on_restamp = false;
         }
         self.timestamp_ms = now_ms;
