@@ -6,12 +6,12 @@ pub mod config;
 pub mod replay;
 pub mod secrets;
 
+use chrono::Utc;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 
 use self::config::{AddressHashKey, Config, ConfigError};
 use self::secrets::SecretError;
-use crate::feedback::timestamp::now_millis;
 use crate::log_events::privacy::{AddressHasher, EmptyKey};
 use crate::log_events::Formatting;
 use crate::operations::metrics::Metrics;
@@ -87,7 +87,7 @@ impl App {
     /// Embedded metric format lines on stdout (not through tracing, whose JSON would hide them from
     /// CloudWatch's extraction).
     fn print_metrics(&self, metrics: &Metrics) {
-        for line in metrics.emf_lines(&self.metrics_namespace, now_millis()) {
+        for line in metrics.emf_lines(&self.metrics_namespace, Utc::now().timestamp_millis()) {
             println!("{line}");
         }
     }

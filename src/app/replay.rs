@@ -1,12 +1,12 @@
 //! `ses-feedback-logger replay FILE…`: pushes old or dead-lettered events through the same pipeline, from
 //! JSON lines (SNS or SQS events, failure-queue records, SQS messages, envelopes, bare notifications).
 
+use chrono::Utc;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::feedback::timestamp::now_millis;
 use crate::operations::suppression::Suppressor;
 use crate::pipeline::Pipeline;
 use crate::sources::{read_replay_line, InboundMessage, UnusableLine};
@@ -110,7 +110,7 @@ pub async fn replay<S: LogSink, P: Suppressor>(
         if line.trim().is_empty() {
             continue;
         }
-        match read_replay_line(&line, now_millis()) {
+        match read_replay_line(&line, Utc::now().timestamp_millis()) {
             Ok(messages) => chunk.add(number, messages),
             Err(reason) => report.unusable_lines.push(unusable(number, &reason)),
         }

@@ -9,7 +9,7 @@ use chrono::format::{parse, Parsed, StrftimeItems};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Milliseconds since the Unix epoch for `text`, or `None` if it is not a date-time.
-pub fn parse_millis(text: &str) -> Option<i64> {
+pub(crate) fn parse_millis(text: &str) -> Option<i64> {
     let text = text.trim();
     // chrono's RFC 3339 parser: fixed-width fields, `T`, `t` or a space, leap second 60, offset range.
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
@@ -39,7 +39,7 @@ pub fn parse_millis(text: &str) -> Option<i64> {
 }
 
 /// `millis` as RFC 3339 UTC with milliseconds, the form SES itself writes.
-pub fn format_millis(millis: i64) -> String {
+pub(crate) fn format_millis(millis: i64) -> String {
     // Out of chrono's range (±262,000 years) only for times no parse or clock here produces.
     let time = DateTime::from_timestamp_millis(millis).unwrap_or(if millis < 0 {
         DateTime::<Utc>::MIN_UTC
@@ -47,11 +47,6 @@ pub fn format_millis(millis: i64) -> String {
         DateTime::<Utc>::MAX_UTC
     });
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// The current time in milliseconds since the Unix epoch.
-pub fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

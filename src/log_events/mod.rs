@@ -66,18 +66,6 @@ pub struct RecipientRecord<'f> {
     pub effective_bounce_type: Option<&'f str>,
 }
 
-/// One log event per recipient of `feedback`.
-pub fn feedback_entries(
-    feedback: &Feedback,
-    envelope: &Envelope,
-    formatting: &Formatting,
-) -> Vec<LogEvent> {
-    feedback_records(feedback, envelope, formatting)
-        .into_iter()
-        .map(|record| record.entry)
-        .collect()
-}
-
 /// One [`RecipientRecord`] per recipient of `feedback`.
 pub fn feedback_records<'f>(
     feedback: &'f Feedback,
@@ -638,7 +626,10 @@ mod tests {
     fn entries(message: &str, format: LogFormat) -> Vec<LogEvent> {
         match parse_message(message) {
             ParsedMessage::Feedback(feedback) => {
-                feedback_entries(&feedback, &envelope(), &format.into())
+                feedback_records(&feedback, &envelope(), &format.into())
+                    .into_iter()
+                    .map(|record| record.entry)
+                    .collect()
             }
             other => panic!("expected feedback, got {other:?}"),
         }

@@ -26,11 +26,11 @@ use crate::feedback::reason::Reason;
 use crate::feedback::EventType;
 
 /// The dimension value for a value outside the known set.
-pub const OTHER: &str = "Other";
+pub(crate) const OTHER: &str = "Other";
 /// The dimension value for an absent value.
-pub const NONE: &str = "None";
+pub(crate) const NONE: &str = "None";
 /// The `NotificationType` of messages that were not SES feedback.
-pub const UNRECOGNIZED: &str = "Unrecognized";
+pub(crate) const UNRECOGNIZED: &str = "Unrecognized";
 
 /// EMF: a MetricDirective carries at most 100 MetricDefinitions.
 const MAX_METRICS_PER_DIRECTIVE: usize = 100;
@@ -214,7 +214,7 @@ impl Metrics {
         self.setup_messages
     }
 
-    pub fn suppressions_made(&self) -> u64 {
+    pub(crate) fn suppressions_made(&self) -> u64 {
         self.suppressions_made
     }
 

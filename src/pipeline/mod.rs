@@ -5,6 +5,7 @@
 mod execute;
 mod plan;
 
+use chrono::Utc;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,7 +18,6 @@ use tracing::{error, info};
 pub(crate) use self::execute::Stored;
 pub use self::plan::AccessPolicy;
 use self::plan::{plan, Settings};
-use crate::feedback::timestamp::now_millis;
 use crate::log_events::Formatting;
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{NoSuppression, SuppressMode, Suppressor};
@@ -210,7 +210,7 @@ impl<S: LogSink, P: Suppressor> Pipeline<S, P> {
                 (result.map(Response::Sns), counts)
             }
             Ok(Invocation::Sqs(event)) => {
-                let now_ms = now_millis();
+                let now_ms = Utc::now().timestamp_millis();
                 let (item_ids, messages): (Vec<_>, Vec<_>) = event
                     .records
                     .into_iter()

@@ -5,6 +5,7 @@
 //! SDK does not retry (missing group or stream, sequence tokens from older endpoints, concurrent creation) are
 //! handled here.
 
+use chrono::Utc;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
@@ -21,7 +22,6 @@ use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
-use crate::feedback::timestamp::now_millis;
 use crate::recent::RecentMap;
 use crate::storage::batch::prepare_batches;
 use crate::storage::LogEvent;
@@ -165,7 +165,7 @@ impl CloudWatchSink {
                     }
                     // CloudWatch refused these for their time (e.g. older than the group's retention): file
                     // them now instead; each keeps its original time in its message.
-                    let now = now_millis();
+                    let now = Utc::now().timestamp_millis();
                     batch = rejected
                         .into_iter()
                         .map(|index| {
@@ -334,7 +334,7 @@ impl CloudWatchSink {
 
 impl LogSink for CloudWatchSink {
     async fn write(&self, stream: &str, entries: Vec<LogEvent>) -> Result<(), WriteError> {
-        for batch in prepare_batches(entries, now_millis()) {
+        for batch in prepare_batches(entries, Utc::now().timestamp_millis()) {
             self.put_batch(stream, batch).await?;
         }
         Ok(())

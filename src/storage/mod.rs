@@ -59,7 +59,7 @@ impl LogEvent {
     }
 
     /// Files the event at `now_ms` while keeping its original time in the message.
-    pub fn restamp(&mut self, now_ms: i64) {
+    pub(crate) fn restamp(&mut self, now_ms: i64) {
         if self.annotate_on_restamp && self.timestamp_ms != now_ms {
             // RFC 3339 UTC with milliseconds, as the JSON layout's `timestamp`; every time this function
             // reads or makes is within chrono's range.

@@ -4,7 +4,7 @@
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::Value;
 use ses_feedback_logger::feedback::{parse_message, EventType, ParsedMessage, SetupMessage};
-use ses_feedback_logger::log_events::{feedback_entries, unrecognized_entry, LogFormat};
+use ses_feedback_logger::log_events::{feedback_records, unrecognized_entry, LogFormat};
 use ses_feedback_logger::sources::InboundMessage;
 use ses_feedback_logger::storage::LogEvent;
 
@@ -26,7 +26,10 @@ fn outcomes(fixture: &str, format: LogFormat) -> Vec<Outcome> {
             match parse_message(&record.sns.message) {
                 ParsedMessage::Feedback(feedback) => Outcome::Stream(
                     feedback.event_type.name(),
-                    feedback_entries(&feedback, &sns, &format.into()),
+                    feedback_records(&feedback, &sns, &format.into())
+                        .into_iter()
+                        .map(|record| record.entry)
+                        .collect(),
                 ),
                 ParsedMessage::Setup(setup) => Outcome::Setup(setup),
                 ParsedMessage::Unrecognized(reason) => Outcome::Stream(

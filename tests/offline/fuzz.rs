@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use ses_feedback_logger::feedback::{parse_message, ParsedMessage};
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{
-    feedback_entries, unrecognized_entry, Formatting, LogFormat, MAX_MESSAGE_BYTES,
+    feedback_records, unrecognized_entry, Formatting, LogFormat, MAX_MESSAGE_BYTES,
 };
 use ses_feedback_logger::sources::Envelope;
 use ses_feedback_logger::sources::{read_replay_line, Content, InboundMessage};
@@ -35,7 +35,10 @@ fn parse_and_format(message: &str) {
     for formatting in &formattings {
         let entries = match parse_message(message) {
             ParsedMessage::Feedback(feedback) => {
-                let entries = feedback_entries(&feedback, &envelope(), formatting);
+                let entries: Vec<_> = feedback_records(&feedback, &envelope(), formatting)
+                    .into_iter()
+                    .map(|record| record.entry)
+                    .collect();
                 assert!(!entries.is_empty(), "feedback always has a recipient");
                 entries
             }

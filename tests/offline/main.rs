@@ -26,6 +26,7 @@ mod golden;
 mod handler;
 mod hostile;
 mod https_handler;
+mod layers;
 mod reason_table;
 mod replay;
 mod sns_https;

@@ -29,12 +29,12 @@ pub mod message;
 pub mod signature;
 pub mod url;
 
+use chrono::Utc;
 use std::future::Future;
 use std::time::Duration;
 
 use tracing::{error, info, warn};
 
-use crate::feedback::timestamp::now_millis;
 use crate::sources::https::fetch::{ClientSetupError, FetchError, SnsFetcher};
 use crate::sources::https::function_url::{BodyNotBase64, HttpRequest, HttpResponse};
 use crate::sources::https::message::{read_strict, MessageType, NotAnSnsMessage};
@@ -262,7 +262,8 @@ impl SnsHttpsEndpoint {
         let message_id = field_text(&message.message_id).to_owned();
         let topic_arn = field_text(&message.topic_arn).to_owned();
         // A verified message has its MessageId, which is its key: the other key is never used.
-        let inbound = InboundMessage::from_sns_envelope(message, String::new, now_millis());
+        let inbound =
+            InboundMessage::from_sns_envelope(message, String::new, Utc::now().timestamp_millis());
         match store(inbound).await {
             Ok(()) => function_url::text(200, "stored"),
             Err(error) => {
