@@ -1,29 +1,16 @@
 //! Replay by the built binary (`ses-feedback-logger replay`) against moto: the mixed file of every shape and
 //! standard input. The same file through the handler is in tests/offline/replay.rs.
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
+use crate::support::events::replay_mixed_streams;
 use crate::support::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 
 const MIXED: &str = include_str!("../../events/replay-mixed.jsonl");
-
-/// What `events/replay-mixed.jsonl` holds (events/README.md): six usable lines, one per shape, one blank
-/// line, and two lines that cannot be used. The same as tests/offline/replay.rs expects of the handler.
-fn expected_streams() -> BTreeMap<&'static str, u64> {
-    BTreeMap::from([
-        ("Bounce", 1),
-        ("Click", 1),
-        ("Complaint", 1),
-        ("DeliveryDelay", 1),
-        ("Open", 1),
-        ("Send", 2),
-    ])
-}
 
 /// Runs the built binary's `replay` with moto as CloudWatch Logs.
 async fn run_replay(group: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
@@ -72,9 +59,12 @@ async fn the_binary_replays_a_mixed_file_into_cloudwatch_and_reports_in_json() {
     let client = cloudwatch_client(&moto_endpoint()).await;
     let mut streams = stream_names(&client, &group).await;
     streams.sort();
-    let expected: Vec<String> = expected_streams().keys().map(|s| s.to_string()).collect();
+    let expected: Vec<String> = replay_mixed_streams()
+        .keys()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(streams, expected);
-    for (stream, events) in expected_streams() {
+    for (stream, events) in replay_mixed_streams() {
         assert_eq!(
             read_stream(&client, &group, stream).await.len() as u64,
             events,

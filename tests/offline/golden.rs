@@ -143,6 +143,15 @@ fn hashed_layout() -> Formatting {
     }
 }
 
+/// The addresses the suppressor was asked to suppress, with why.
+fn suppressed(suppressor: &RecordingSuppressor) -> Vec<Value> {
+    let calls = suppressor.calls.lock().unwrap();
+    calls
+        .iter()
+        .map(|(address, reason)| json!([address, format!("{reason:?}")]))
+        .collect()
+}
+
 /// One Lambda event through a fresh handler, delivered twice: what is stored, answered, suppressed, counted.
 async fn lambda_outcome(payload: &str, formatting: Formatting, clock: &Clock) -> Value {
     let handler = handler(formatting);
@@ -157,14 +166,7 @@ async fn lambda_outcome(payload: &str, formatting: Formatting, clock: &Clock) ->
         // As printed, to the byte; the time is fixed at 0.
         metrics.push(measured.emf_lines(NAMESPACE, 0));
     }
-    let suppressed: Vec<Value> = handler
-        .suppressor()
-        .calls
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(address, reason)| json!([address, format!("{reason:?}")]))
-        .collect();
+    let suppressed = suppressed(handler.suppressor());
     clock.value(json!({
         "responses": responses,
         "writes": writes(handler.sink(), clock),
@@ -180,14 +182,7 @@ async fn replay_outcome(text: &str, formatting: Formatting, clock: &Clock) -> Va
     replay(&handler, "golden", text.as_bytes(), &mut report)
         .await
         .expect("reading from memory");
-    let suppressed: Vec<Value> = handler
-        .suppressor()
-        .calls
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(address, reason)| json!([address, format!("{reason:?}")]))
-        .collect();
+    let suppressed = suppressed(handler.suppressor());
     clock.value(json!({
         "report": serde_json::to_value(&report).unwrap(),
         "writes": writes(handler.sink(), clock),

@@ -9,19 +9,8 @@ use serde_json::{json, Value};
 use ses_feedback_logger::feedback::EventType;
 use ses_feedback_logger::log_events::{LogFormat, MAX_MESSAGE_BYTES};
 use ses_feedback_logger::pipeline::Pipeline;
-use support::events::sns_events;
+use support::events::{bounce, sns_event, sns_events};
 use support::RecordingSink;
-
-/// An SNS event whose single record carries `message` (any text).
-fn sns_event(message: &str) -> String {
-    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:ses-feedback:sub",
-        "Sns": {"Type": "Notification", "MessageId": "6f4e3a1c-0000-4000-8000-000000000001",
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-feedback", "Subject": null,
-                "Message": message, "Timestamp": "2026-11-20T10:15:31.000Z", "SignatureVersion": "1",
-                "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x", "MessageAttributes": {}}}]})
-    .to_string()
-}
 
 /// The SES message of every SNS record in `events/` that is feedback of a type the function knows
 /// (`notificationType` or `eventType` naming one): what SES really sends, to be made hostile.
@@ -46,13 +35,6 @@ fn ses_messages() -> Vec<Value> {
         }
     }
     messages
-}
-
-fn bounce(recipients: Vec<Value>) -> Value {
-    json!({"notificationType": "Bounce",
-           "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": recipients,
-                      "timestamp": "2026-11-20T10:15:30.000Z"},
-           "mail": {"messageId": "m-1", "source": "sender@example.com", "destination": []}})
 }
 
 /// Handles `message` with a fresh recording handler; returns every stored event and its stream.

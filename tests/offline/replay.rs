@@ -3,28 +3,14 @@
 
 use crate::support;
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 use ses_feedback_logger::app::replay::{replay, ReplayReport};
 use ses_feedback_logger::log_events::LogFormat;
 use ses_feedback_logger::pipeline::Pipeline;
+use support::events::replay_mixed_streams;
 use support::RecordingSink;
 
 const MIXED: &str = include_str!("../../events/replay-mixed.jsonl");
-
-/// What `events/replay-mixed.jsonl` holds (events/README.md): six usable lines, one per shape, one blank
-/// line, and two lines that cannot be used.
-fn expected_streams() -> BTreeMap<&'static str, u64> {
-    BTreeMap::from([
-        ("Bounce", 1),
-        ("Click", 1),
-        ("Complaint", 1),
-        ("DeliveryDelay", 1),
-        ("Open", 1),
-        ("Send", 2),
-    ])
-}
 
 #[tokio::test]
 async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
@@ -35,7 +21,7 @@ async fn a_mixed_file_is_written_per_stream_and_unusable_lines_are_reported() {
         .unwrap();
     assert_eq!(report.lines, 9);
     assert_eq!(report.messages, 6);
-    assert_eq!(report.written, expected_streams());
+    assert_eq!(report.written, replay_mixed_streams());
     assert_eq!(report.done_lines, vec![1, 2, 3, 4, 5, 6]);
     assert!(report.failed_lines.is_empty());
     let unusable: Vec<usize> = report.unusable_lines.iter().map(|u| u.line).collect();

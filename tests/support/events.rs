@@ -55,3 +55,35 @@ pub fn sns_events() -> Vec<EventFile> {
         })
         .collect()
 }
+
+/// An SNS event whose single record carries `message` (any text).
+pub fn sns_event(message: &str) -> String {
+    serde_json::json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:ses-feedback:sub",
+        "Sns": {"Type": "Notification", "MessageId": "6f4e3a1c-0000-4000-8000-000000000001",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-feedback", "Subject": null,
+                "Message": message, "Timestamp": "2026-11-20T10:15:31.000Z", "SignatureVersion": "1",
+                "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x", "MessageAttributes": {}}}]})
+    .to_string()
+}
+
+/// A Permanent bounce notification of `recipients` (`bouncedRecipients` entries).
+pub fn bounce(recipients: Vec<Value>) -> Value {
+    serde_json::json!({"notificationType": "Bounce",
+           "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": recipients,
+                      "timestamp": "2026-11-20T10:15:30.000Z"},
+           "mail": {"messageId": "m-1", "source": "sender@example.com", "destination": []}})
+}
+
+/// What `events/replay-mixed.jsonl` stores (events/README.md), log events per stream: six usable lines, one
+/// per shape, one blank line, and two lines that cannot be used.
+pub fn replay_mixed_streams() -> std::collections::BTreeMap<&'static str, u64> {
+    std::collections::BTreeMap::from([
+        ("Bounce", 1),
+        ("Click", 1),
+        ("Complaint", 1),
+        ("DeliveryDelay", 1),
+        ("Open", 1),
+        ("Send", 2),
+    ])
+}
