@@ -1,7 +1,7 @@
 //! Counts for one invocation, written as CloudWatch Embedded Metric Format (EMF) documents.
 //!
 //! Pure: [`Metrics`] only counts, and [`Metrics::emf_lines`] returns one JSON document per line for
-//! the handler to print to stdout (Lambda sends stdout to the function's log group, where CloudWatch
+//! the caller (`App`) to print to stdout (Lambda sends stdout to the function's log group, where CloudWatch
 //! Logs extracts the metrics). Nothing here does I/O.
 //!
 //! Documents, all metrics with unit `Count`:
@@ -214,7 +214,7 @@ impl Metrics {
         self.setup_messages
     }
 
-    pub(crate) fn suppressions_made(&self) -> u64 {
+    pub fn suppressions_made(&self) -> u64 {
         self.suppressions_made
     }
 

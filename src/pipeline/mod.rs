@@ -1,5 +1,5 @@
-//! One invocation, or one replayed chunk, from messages to stored log events: [`plan`] decides (pure),
-//! [`execute`] writes, remembers and suppresses. [`Pipeline::invoke`] is the Lambda entry point,
+//! One invocation, or one replayed chunk, from messages to stored log events: `plan.rs` decides (no writes,
+//! no async), `execute.rs` writes, remembers and suppresses. [`Pipeline::invoke`] is the Lambda entry point,
 //! [`Pipeline::store`] the replay's; both return the counts for the caller to publish.
 
 mod execute;
@@ -47,8 +47,9 @@ pub struct Pipeline<S, P = NoSuppression> {
     https: OnceLock<Result<SnsHttpsEndpoint, ClientSetupError>>,
 }
 
-/// What an invocation did, returned as the SNS invocation's response. It carries counts, never addresses;
-/// each is the metric of the same name (docs/metrics.md).
+/// What an invocation did, returned as the SNS invocation's response. It carries counts, never addresses,
+/// read from the invocation's metrics (docs/metrics.md): `written` is `Events`, `suppressed` is
+/// `SuppressionsMade`, the others have the metric's name.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {

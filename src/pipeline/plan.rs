@@ -1,5 +1,5 @@
-//! The pure half of the pipeline: from messages to what each stream receives, what to suppress once it is
-//! stored, and the counts. No I/O and no async, so it is tested with plain `#[test]`s.
+//! The deciding half of the pipeline: from messages to what each stream receives, what to suppress once it
+//! is stored, and the counts. No writes and no async (it only logs), so it is tested with plain `#[test]`s.
 
 use std::collections::{BTreeMap, HashSet};
 

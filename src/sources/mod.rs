@@ -1,6 +1,6 @@
 //! What arrives, however it arrives: an SNS Lambda event, an SQS event whose bodies are SNS envelopes (raw
 //! message delivery off) or bare SES notifications (raw delivery on), or a replayed line holding any of
-//! these. Each becomes [`InboundMessage`]s, which the handler treats alike.
+//! these. Each becomes [`InboundMessage`]s, which the pipeline treats alike.
 
 pub mod https;
 pub mod sns;
@@ -80,7 +80,7 @@ impl InboundMessage {
 
     /// An SQS body, or any text that should be one: an SNS envelope (it has `Type` and `TopicArn`), else
     /// the notification itself. Whatever the body holds is kept: what is not SES feedback is stored
-    /// verbatim by the handler.
+    /// verbatim by the pipeline.
     pub fn from_body(body: String, queue_message_id: Option<String>, received_ms: i64) -> Self {
         if let Some(envelope) = SnsEnvelope::read(&body) {
             return InboundMessage::from_sns_envelope(

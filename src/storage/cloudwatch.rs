@@ -42,7 +42,7 @@ pub fn retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(2))
 }
 
-/// An unreachable or hanging endpoint fails one call within 10 s, well inside the handler's write deadline.
+/// An unreachable or hanging endpoint fails one call within 10 s, well inside the pipeline's write deadline.
 pub fn timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))

@@ -1,4 +1,4 @@
-//! The seam between the handler and CloudWatch Logs: one narrow trait, so the handler can be tested with a
+//! The seam between the pipeline and CloudWatch Logs: one narrow trait, so the pipeline can be tested with a
 //! recording fake and the real writer on its own.
 
 pub mod batch;

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use aws_lambda_events::http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use aws_lambda_events::http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
 use aws_lambda_events::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
 };
@@ -31,6 +31,16 @@ pub(crate) struct BodyNotBase64;
 pub fn read_request(mut event: Value) -> Result<HttpRequest, serde_json::Error> {
     if let Value::Object(fields) = &mut event {
         default_if_null(fields, "headers", || Value::Object(Map::new()));
+        // Nothing here reads a header: one no HTTP header can be (a control character, a bad name, not
+        // text) is left out rather than failing the request, which is then answered like any other.
+        if let Some(Value::Object(headers)) = fields.get_mut("headers") {
+            headers.retain(|name, value| {
+                HeaderName::from_bytes(name.as_bytes()).is_ok()
+                    && value
+                        .as_str()
+                        .is_some_and(|v| HeaderValue::from_str(v).is_ok())
+            });
+        }
         default_if_null(fields, "isBase64Encoded", || Value::Bool(false));
         default_if_null(fields, "requestContext", || Value::Object(Map::new()));
         let format_1_method = fields.get("httpMethod").cloned();
@@ -177,6 +187,17 @@ mod tests {
         assert_eq!(body_bytes(&request).expect("body").as_ref(), b"");
         let request = read_request(json!({})).expect("parses");
         assert_eq!(request, HttpRequest::default());
+    }
+
+    #[test]
+    fn headers_no_http_header_can_be_are_left_out_and_the_request_is_read() {
+        let mut event = function_url_event("{}", false);
+        event["headers"] = json!({"x-bad": "a\u{1}b", "bad name": "v", "x-null": null,
+            "x-number": 7, "content-type": "text/plain"});
+        let request = read_request(event).expect("parses");
+        assert_eq!(method(&request), Some("POST"));
+        let names: Vec<&str> = request.headers.keys().map(|name| name.as_str()).collect();
+        assert_eq!(names, ["content-type"]);
     }
 
     #[test]
