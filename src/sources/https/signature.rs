@@ -10,6 +10,7 @@
 //! `SignatureVersion` `1` is RSA PKCS#1 v1.5 with SHA-1, `2` the same with SHA-256; anything else is refused.
 //! Which certificate may be used is [`crate::sources::https::url`]'s business: this module only reads one it is given.
 
+use aws_lc_rs::rsa::PublicEncryptingKey;
 use aws_lc_rs::signature::{
     ParsedPublicKey, RsaParameters, UnparsedPublicKey,
     RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
@@ -102,9 +103,16 @@ impl SigningKey {
         let certificate =
             webpki::EndEntityCert::try_from(der).map_err(CertificateError::NotX509)?;
         let spki = certificate.subject_public_key_info();
-        // Parsing once here refuses a non-RSA or too small key before it is cached.
+        // Parsing once here refuses a non-RSA key before it is cached; the size is checked here too, because
+        // parsing alone takes any size (verifying is what would refuse a small key, message by message).
         ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki.as_ref())
             .map_err(|_| CertificateError::UnsupportedKey)?;
+        let bits = PublicEncryptingKey::from_der(spki.as_ref())
+            .map_err(|_| CertificateError::UnsupportedKey)?
+            .key_size_bits();
+        if !(2048..=8192).contains(&bits) {
+            return Err(CertificateError::UnsupportedKey);
+        }
         Ok(SigningKey {
             subject_public_key_info: spki.as_ref().into(),
         })
@@ -298,6 +306,17 @@ mod tests {
             SigningKey::from_pem(not_x509),
             Err(CertificateError::NotX509(_))
         ));
+    }
+
+    #[test]
+    fn refuses_a_certificate_whose_rsa_key_is_under_2048_bits_before_it_is_cached() {
+        // A self-signed certificate of a 1024-bit RSA key (tests/data/sns/README.md).
+        let small = include_bytes!("../../../tests/data/sns/rsa-1024-certificate.pem");
+        assert_eq!(
+            SigningKey::from_pem(small),
+            Err(CertificateError::UnsupportedKey)
+        );
+        assert!(SigningKey::from_pem(aws_sample::CERTIFICATE.as_bytes()).is_ok());
     }
 
     /// A genuine message and the certificate SNS published for it (tests/data/sns/README.md says where from):
