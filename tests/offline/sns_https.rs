@@ -585,6 +585,21 @@ async fn a_confirmation_that_fails_or_is_tampered_with_confirms_nothing() {
     assert_eq!(response.status_code, 502, "{response:?}");
     assert_eq!(stand_in.count("/confirm-fails"), 1);
 
+    // An answer that trying again cannot change (gone, or a redirect, which is not followed): 400, so SNS
+    // stops sending the confirmation.
+    for path in ["/confirm-gone", "/confirm-moved"] {
+        let mut message = confirmation(
+            "SubscriptionConfirmation",
+            &stand_in.url("/cert.pem"),
+            TOPIC,
+            &stand_in.url(&format!("{path}?Token=x")),
+        );
+        sign(&mut message, &SIGNER, "2");
+        let (response, _) = deliver_signed(&endpoint, &message).await;
+        assert_eq!(response.status_code, 400, "{path}: {response:?}");
+        assert_eq!(stand_in.count(path), 1, "{path}");
+    }
+
     // A SubscribeURL changed after signing: refused, not fetched.
     let mut message = confirmation(
         "SubscriptionConfirmation",

@@ -313,6 +313,8 @@ impl StandIn {
                         "<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>",
                     ),
                     "/confirm-fails" => reply(500, "text/xml", "<Error/>"),
+                    "/confirm-gone" => reply(404, "text/xml", "<Error/>"),
+                    "/confirm-moved" => reply(301, "text/plain", "moved"),
                     "/missing.pem" => reply(404, "text/plain", "not found"),
                     "/broken.pem" => reply(503, "text/plain", "unavailable"),
                     "/garbage.pem" => reply(200, "text/plain", "this is not a certificate"),

@@ -306,7 +306,7 @@ impl SnsHttpsEndpoint {
                 );
                 function_url::text(200, "subscription confirmed")
             }
-            Err(error) => {
+            Err(error) if error.is_transient() => {
                 warn!(
                     sns_message_id = %field_text(&message.message_id),
                     topic_arn = %field_text(&message.topic_arn),
@@ -314,6 +314,17 @@ impl SnsHttpsEndpoint {
                     "SNS HTTPS endpoint: confirming the subscription failed; answering 502 so SNS sends the confirmation again"
                 );
                 function_url::text(502, "confirmation failed; deliver again later")
+            }
+            // SNS retries only 5xx answers: one that trying again cannot change (a 404, a redirect) gets a 4xx,
+            // so SNS stops sending this confirmation.
+            Err(error) => {
+                warn!(
+                    sns_message_id = %field_text(&message.message_id),
+                    topic_arn = %field_text(&message.topic_arn),
+                    error = %error,
+                    "SNS HTTPS endpoint: confirming the subscription failed for good; answering 400 so SNS does not send it again"
+                );
+                function_url::text(400, "confirmation failed; not worth delivering again")
             }
         }
     }
