@@ -1249,6 +1249,21 @@ def test_function_url_and_its_public_permissions_exist_only_with_https(
     ]
 
 
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_reserved_concurrency_caps_the_public_function_url_and_only_it(
+    request: pytest.FixtureRequest, source: str, trigger: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    for overrides, cap in [({}, 10), ({"HttpsReservedConcurrency": 3}, 3)]:
+        deployed = _Deployment(tpl, Trigger=trigger, **overrides).resources()
+        function = deployed["FeedbackFunction"]["Properties"]
+        if trigger == "https":
+            assert function["ReservedConcurrentExecutions"] == cap
+        else:
+            assert "ReservedConcurrentExecutions" not in function, "other ways in share the account's pool"
+
+
 @pytest.mark.parametrize("topic", ["", LOCAL_TOPIC])
 @pytest.mark.parametrize("source", ["template", "expanded"])
 def test_https_subscription_posts_a_local_topic_to_the_function_url_and_gives_up_into_the_failure_queue(
