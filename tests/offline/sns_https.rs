@@ -756,8 +756,13 @@ async fn bodies_that_are_not_sns_messages_are_refused_without_a_fetch() {
 }
 
 #[tokio::test]
-async fn certificate_host_failures_are_refused_or_retried_and_never_cached() {
+async fn certificate_host_failures_are_refused_or_retried_and_remembered_briefly() {
     let (stand_in, endpoint) = setup().await;
+    let deliver_with = |path: &str| {
+        let mut message = notification(&stand_in.url(path), TOPIC, MESSAGE_ID, None, SES_BOUNCE);
+        sign(&mut message, &SIGNER, "2");
+        message
+    };
     for (path, status) in [
         ("/missing.pem", 403),
         ("/garbage.pem", 403),
@@ -766,14 +771,53 @@ async fn certificate_host_failures_are_refused_or_retried_and_never_cached() {
         ("/missing.pem", 403),
         ("/broken.pem", 502),
     ] {
-        let mut message = notification(&stand_in.url(path), TOPIC, MESSAGE_ID, None, SES_BOUNCE);
-        sign(&mut message, &SIGNER, "2");
-        let (response, stored) = deliver_signed(&endpoint, &message).await;
+        let (response, stored) = deliver_signed(&endpoint, &deliver_with(path)).await;
         assert_eq!(response.status_code, status, "{path}: {response:?}");
         assert!(stored.is_none(), "{path}");
     }
-    assert_eq!(stand_in.count("/missing.pem"), 2, "failures are not cached");
-    assert_eq!(stand_in.count("/broken.pem"), 2, "failures are not cached");
+    // Within the failure memory the answer is the same, and nothing is fetched again.
+    assert_eq!(stand_in.count("/missing.pem"), 1, "a failure is remembered");
+    assert_eq!(stand_in.count("/broken.pem"), 1, "a failure is remembered");
+
+    // Once the memory has passed, the URL is fetched again.
+    let brief =
+        endpoint_for(&stand_in, allowed_topics()).with_failure_memory(Duration::from_millis(50));
+    for _ in 0..2 {
+        let (response, _) = deliver_signed(&brief, &deliver_with("/broken.pem")).await;
+        assert_eq!(response.status_code, 502);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stand_in.count("/broken.pem"),
+        3,
+        "fetched again after the memory"
+    );
+}
+
+#[tokio::test]
+async fn failed_certificate_urls_never_push_a_good_certificate_out() {
+    let (stand_in, endpoint) = setup().await;
+    let (response, stored) =
+        deliver_signed(&endpoint, &signed_notification(&stand_in, "2", None)).await;
+    assert_eq!(response.status_code, 200, "{response:?}");
+    assert!(stored.is_some());
+    // Far more junk certificate URLs than the certificate cache holds, each refused once.
+    for junk in 0..40 {
+        let path = format!("/junk-{junk}.pem");
+        let mut message = notification(&stand_in.url(&path), TOPIC, MESSAGE_ID, None, SES_BOUNCE);
+        sign(&mut message, &SIGNER, "2");
+        let (response, _) = deliver_signed(&endpoint, &message).await;
+        assert_eq!(response.status_code, 403, "{path}");
+    }
+    let (response, stored) =
+        deliver_signed(&endpoint, &signed_notification(&stand_in, "2", None)).await;
+    assert_eq!(response.status_code, 200, "{response:?}");
+    assert!(stored.is_some());
+    assert_eq!(
+        stand_in.count("/cert.pem"),
+        1,
+        "the good certificate stayed cached"
+    );
 }
 
 #[tokio::test]

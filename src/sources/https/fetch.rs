@@ -12,8 +12,9 @@
 //! [`CACHED_CERTIFICATES`] of them (SNS uses one per region, changed every few years). Concurrent requests for
 //! one URL wait for a single fetch; a failed fetch is not cached, so the next message tries again.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty, LengthLimitError, Limited};
@@ -37,6 +38,13 @@ pub(crate) const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 /// Certificates remembered per execution environment.
 pub(crate) const CACHED_CERTIFICATES: usize = 16;
 
+/// How long a certificate URL that failed is answered from memory: a flood of junk URLs costs one fetch (and
+/// one DNS query) each per window, and a host that had a passing fault is asked again soon after.
+pub(crate) const FAILURE_MEMORY: Duration = Duration::from_secs(30);
+
+/// Failed certificate URLs remembered; apart from the certificates, so failures never push a good one out.
+const REMEMBERED_FAILURES: usize = 256;
+
 const USER_AGENT: &str = concat!("ses-feedback-logger/", env!("CARGO_PKG_VERSION"));
 
 type CachedKey = Arc<OnceCell<Arc<SigningKey>>>;
@@ -44,7 +52,17 @@ type CachedKey = Arc<OnceCell<Arc<SigningKey>>>;
 pub(crate) struct SnsFetcher {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
-    certificates: Mutex<RecentMap<String, CachedKey>>,
+    failure_memory: Duration,
+    certificates: Mutex<Certificates>,
+}
+
+/// What is known of certificate URLs. Only a fetched, usable certificate enters `good`.
+struct Certificates {
+    good: RecentMap<String, Arc<SigningKey>>,
+    /// Fetches under way, so concurrent requests for one URL fetch it once.
+    in_flight: HashMap<String, CachedKey>,
+    /// URLs whose fetch failed: when, and whether trying again later may succeed.
+    failed: RecentMap<String, (Instant, bool)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +89,8 @@ pub(crate) enum FetchError {
     TooLarge(usize),
     #[error("{0}")]
     Certificate(#[from] CertificateError),
+    #[error("failed moments ago; not fetched again yet")]
+    RecentlyFailed { transient: bool },
 }
 
 impl FetchError {
@@ -80,6 +100,7 @@ impl FetchError {
         match self {
             FetchError::Timeout(_) | FetchError::Request(_) | FetchError::Body(_) => true,
             FetchError::Status(status) => *status >= 500 || *status == 429,
+            FetchError::RecentlyFailed { transient } => *transient,
             FetchError::InvalidRequest(_)
             | FetchError::TooLarge(_)
             | FetchError::Certificate(_) => false,
@@ -113,8 +134,19 @@ impl SnsFetcher {
         Ok(SnsFetcher {
             client,
             timeout: FETCH_TIMEOUT,
-            certificates: Mutex::new(RecentMap::new(CACHED_CERTIFICATES)),
+            failure_memory: FAILURE_MEMORY,
+            certificates: Mutex::new(Certificates {
+                good: RecentMap::new(CACHED_CERTIFICATES),
+                in_flight: HashMap::new(),
+                failed: RecentMap::new(REMEMBERED_FAILURES),
+            }),
         })
+    }
+
+    /// Another time than [`FAILURE_MEMORY`] to answer a failed URL from memory.
+    pub(crate) fn with_failure_memory(mut self, memory: Duration) -> SnsFetcher {
+        self.failure_memory = memory;
+        self
     }
 
     /// Another limit than [`FETCH_TIMEOUT`] for each fetch.
@@ -123,32 +155,47 @@ impl SnsFetcher {
         self
     }
 
-    /// The signing key of the certificate at `url`: from the cache, or fetched once.
+    /// The signing key of the certificate at `url`: from the cache, or fetched once. A URL that failed within
+    /// the failure memory fails again without a fetch.
     pub(crate) async fn signing_key(
         &self,
         url: &CheckedUrl,
     ) -> Result<Arc<SigningKey>, FetchError> {
         let cell = {
-            let mut cache = self
-                .certificates
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match cache.get(url.as_str()) {
-                Some(cell) => Arc::clone(cell),
-                None => {
-                    let cell = CachedKey::default();
-                    cache.insert(url.as_str().to_owned(), Arc::clone(&cell));
-                    cell
+            let mut known = self.known();
+            if let Some(key) = known.good.get(url.as_str()) {
+                return Ok(Arc::clone(key));
+            }
+            if let Some(&(at, transient)) = known.failed.get(url.as_str()) {
+                if at.elapsed() < self.failure_memory {
+                    return Err(FetchError::RecentlyFailed { transient });
                 }
             }
+            Arc::clone(known.in_flight.entry(url.as_str().to_owned()).or_default())
         };
-        let key = cell
+        let fetched = cell
             .get_or_try_init(|| async {
                 let pem = self.get(url, MAX_CERTIFICATE_BYTES).await?;
                 Ok::<_, FetchError>(Arc::new(SigningKey::from_pem(&pem)?))
             })
-            .await?;
-        Ok(Arc::clone(key))
+            .await
+            .cloned();
+        let mut known = self.known();
+        known.in_flight.remove(url.as_str());
+        match &fetched {
+            Ok(key) => known.good.insert(url.as_str().to_owned(), Arc::clone(key)),
+            Err(error) => known.failed.insert(
+                url.as_str().to_owned(),
+                (Instant::now(), error.is_transient()),
+            ),
+        }
+        fetched
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Certificates> {
+        self.certificates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Confirms a subscription: a GET of its `SubscribeURL`, which SNS answers with 200.

@@ -166,6 +166,13 @@ impl SnsHttpsEndpoint {
         self
     }
 
+    /// Another time than [`crate::sources::https::fetch::FAILURE_MEMORY`] to refuse a certificate URL that
+    /// failed without fetching it again.
+    pub fn with_failure_memory(mut self, memory: Duration) -> SnsHttpsEndpoint {
+        self.fetcher = self.fetcher.with_failure_memory(memory);
+        self
+    }
+
     /// The answer to `request`. A verified notification is handed to `store`, as the message it carries,
     /// and only then.
     pub async fn respond<F, Fut, E>(&self, request: &HttpRequest, store: F) -> HttpResponse

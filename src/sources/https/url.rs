@@ -7,7 +7,10 @@
 //!   is a label like `us-east-1` or `us-gov-west-1` (lower case, as SNS writes it);
 //! - no user information (`user@`), no port other than 443, no fragment, no backslash, space, control or
 //!   non-ASCII character anywhere;
-//! - for a certificate, a plain path ending in `.pem` and no query; for a SubscribeURL, any path and query.
+//! - for a certificate, the path SNS serves its signing certificates at, `/SimpleNotificationService-<hex>.pem`
+//!   (32 to 64 hex digits; no query); for a SubscribeURL, any path and query;
+//! - a region of the shapes AWS names them (`us-east-1`, `us-gov-west-1`, `cn-northwest-1`): a known
+//!   geography prefix, an optional `gov`, a direction, a number. A made-up host therefore costs no DNS query.
 //!
 //! The check is done on the text by hand, then the text is parsed as the HTTP client will parse it and the two
 //! must agree on scheme, host and port: no trick that one parser reads differently from the other gets through.
@@ -167,8 +170,14 @@ impl SnsUrlPolicy {
                 }
             }
         }
-        if purpose == Purpose::Certificate && !is_certificate_path(path_and_query) {
-            return Err(UrlRejected::CertificatePath);
+        if purpose == Purpose::Certificate {
+            let sns_shaped = match self.origin {
+                Origin::Aws => is_sns_certificate_path(path_and_query),
+                Origin::Loopback { .. } => true,
+            };
+            if !sns_shaped || !is_certificate_path(path_and_query) {
+                return Err(UrlRejected::CertificatePath);
+            }
         }
         // The HTTP client's own reading must agree with the one above.
         let uri: Uri = url.parse().map_err(|_| UrlRejected::Characters)?;
@@ -208,21 +217,43 @@ fn is_sns_host(host: &str) -> bool {
     }
 }
 
-/// A region label: two lower-case letters, one or more lower-case words, a number (`us-east-1`,
-/// `us-gov-west-1`, `ap-southeast-5`, `cn-northwest-1`).
+/// The geographies AWS region names start with.
+const REGION_PREFIXES: [&str; 10] = ["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
+/// The directions that follow them.
+const REGION_DIRECTIONS: [&str; 9] = [
+    "central",
+    "east",
+    "north",
+    "northeast",
+    "northwest",
+    "south",
+    "southeast",
+    "southwest",
+    "west",
+];
+
+/// A region label as AWS names regions: a known geography, an optional `gov`, a direction, a number
+/// (`us-east-1`, `us-gov-west-1`, `ap-southeast-5`, `cn-northwest-1`).
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
-    let [country, words @ .., number] = parts.as_slice() else {
-        return false;
+    let (prefix, direction, number) = match parts.as_slice() {
+        [prefix, direction, number] => (prefix, direction, number),
+        [prefix, "gov", direction, number] => (prefix, direction, number),
+        _ => return false,
     };
-    country.len() == 2
-        && country.bytes().all(|b| b.is_ascii_lowercase())
-        && !words.is_empty()
-        && words
-            .iter()
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
+    REGION_PREFIXES.contains(prefix)
+        && REGION_DIRECTIONS.contains(direction)
         && (1..=2).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `/SimpleNotificationService-<hex>.pem`, the path SNS serves its signing certificates at.
+fn is_sns_certificate_path(path: &str) -> bool {
+    path.strip_prefix("/SimpleNotificationService-")
+        .and_then(|rest| rest.strip_suffix(".pem"))
+        .is_some_and(|hex| {
+            (32..=64).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
 }
 
 /// `/name.pem` or `/dir/name.pem`: letters, digits, `-`, `_`, `.`; no query, no `..`, no empty segment.
@@ -253,18 +284,40 @@ mod tests {
         let policy = SnsUrlPolicy::aws();
         for url in [
             CERT,
-            "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-a.pem",
-            "https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-a.pem",
-            "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-a.pem",
-            "https://sns.ap-southeast-5.amazonaws.com/x.pem",
-            "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-a.pem",
-            "https://sns.us-east-1.amazonaws.com:443/SimpleNotificationService-a.pem",
-            "https://sns.us-east-1.amazonaws.com/a/b_c-d.pem",
+            "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
+            "https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
+            "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
+            "https://sns.ap-southeast-5.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
+            "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
+            "https://sns.us-east-1.amazonaws.com:443/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem",
         ] {
             let checked = policy.signing_cert_url(url).expect(url);
             assert_eq!(checked.as_str(), url);
             assert_eq!(checked.uri().scheme_str(), Some("https"));
         }
+    }
+
+    #[test]
+    fn aws_policy_refuses_certificate_paths_and_regions_sns_does_not_use() {
+        let policy = SnsUrlPolicy::aws();
+        for (url, why) in [
+            ("https://sns.us-east-1.amazonaws.com/x.pem", UrlRejected::CertificatePath),
+            ("https://sns.us-east-1.amazonaws.com/a/b_c-d.pem", UrlRejected::CertificatePath),
+            ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem", UrlRejected::CertificatePath),
+            ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfdz.pem", UrlRejected::CertificatePath),
+            ("https://sns.us-east-1.amazonaws.com/x/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem", UrlRejected::CertificatePath),
+            ("https://sns.zz-east-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem", UrlRejected::Host),
+            ("https://sns.us-made-up-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem", UrlRejected::Host),
+            ("https://sns.us-junk-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem", UrlRejected::Host),
+        ] {
+            assert_eq!(policy.signing_cert_url(url).map(|_| ()), Err(why), "{url}");
+        }
+        // A SubscribeURL keeps its own path and query.
+        assert!(policy
+            .subscribe_url(
+                "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x"
+            )
+            .is_ok());
     }
 
     #[test]
