@@ -274,13 +274,19 @@ impl<S: LogSink, P: Suppressor> Pipeline<S, P> {
                 return function_url::text(500, "cannot verify SNS messages here");
             }
         };
-        endpoint
+        let counted = &mut *counts;
+        let response = endpoint
             .respond(request, |message| async move {
                 let (stored_counts, stored) = self.store(std::slice::from_ref(&message)).await;
-                *counts = stored_counts;
+                *counted = stored_counts;
                 stored.into_result()
             })
-            .await
+            .await;
+        // A request the endpoint refused (403, or 405 for another method than POST) counts as `Refused`.
+        if matches!(response.status_code, 403 | 405) {
+            counts.count_refused();
+        }
+        response
     }
 }
 

@@ -151,6 +151,19 @@ async fn unsigned_badly_signed_and_foreign_topic_requests_get_403_and_are_writte
 }
 
 #[tokio::test]
+async fn refused_https_requests_are_counted_as_refused() {
+    let stand_in = stand_in().await;
+    let https = https_handler(&stand_in, RecordingSink::default(), topic_of(BOUNCE_EVENT));
+    let mut unsigned = signed_delivery(&stand_in, BOUNCE_EVENT, &SIGNER);
+    unsigned.as_object_mut().unwrap().remove("Signature");
+    let (_, refused) = https.invoke(&function_url_event(&unsigned)).await;
+    assert_eq!((refused.refused(), refused.records()), (1, 0));
+    let genuine = signed_delivery(&stand_in, BOUNCE_EVENT, &SIGNER);
+    let (_, stored) = https.invoke(&function_url_event(&genuine)).await;
+    assert_eq!((stored.refused(), stored.records()), (0, 1));
+}
+
+#[tokio::test]
 async fn without_an_allow_list_every_https_request_is_refused() {
     let stand_in = stand_in().await;
     let https = https_handler(&stand_in, RecordingSink::default(), None);

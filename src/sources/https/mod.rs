@@ -97,46 +97,31 @@ impl Refusal {
     }
 }
 
-/// A refusal, with what of the refused message is worth logging: ids, not content. They are unverified, so
-/// they are logged escaped and cut short.
+/// A refusal, with what of the refused message is safe to log. Nothing of it is verified, so its text is the
+/// sender's to choose: the topic is logged only when it is one of `ALLOWED_TOPIC_ARNS` (our own setting), and of
+/// the message id and certificate URL only their lengths.
 struct Refused {
     refusal: Refusal,
-    message_id: Option<String>,
-    topic_arn: Option<String>,
-    signing_cert_url: Option<String>,
+    allowed_topic: Option<String>,
+    message_id_bytes: Option<usize>,
+    signing_cert_url_bytes: Option<usize>,
 }
 
 impl From<Refusal> for Refused {
     fn from(refusal: Refusal) -> Refused {
         Refused {
             refusal,
-            message_id: None,
-            topic_arn: None,
-            signing_cert_url: None,
+            allowed_topic: None,
+            message_id_bytes: None,
+            signing_cert_url_bytes: None,
         }
     }
 }
 
-impl Refused {
-    fn about(refusal: Refusal, message: &SnsEnvelope, with_certificate_url: bool) -> Refused {
-        Refused {
-            refusal,
-            message_id: message
-                .message_id
-                .as_deref()
-                .map(|id| clip(id, 100).to_owned()),
-            topic_arn: message
-                .topic_arn
-                .as_deref()
-                .map(|arn| clip(arn, 300).to_owned()),
-            signing_cert_url: message
-                .signing_cert_url
-                .as_deref()
-                .filter(|_| with_certificate_url)
-                .map(|url| clip(url, 300).to_owned()),
-        }
-    }
-}
+/// The methods HTTP defines, the only ones a refusal names.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 impl SnsHttpsEndpoint {
     /// The production endpoint: certificates and confirmations from SNS's own HTTPS hosts only.
@@ -183,8 +168,10 @@ impl SnsHttpsEndpoint {
     {
         let method = function_url::method(request);
         if !method.is_some_and(|method| method.eq_ignore_ascii_case("POST")) {
+            // The method is the sender's text too: only the ones HTTP defines are named.
+            let method = method.filter(|method| STANDARD_METHODS.contains(method));
             warn!(
-                method = ?method.map(|method| clip(method, 16)),
+                method = method.unwrap_or("(other)"),
                 "SNS HTTPS endpoint: refused a request that is not a POST"
             );
             return function_url::method_not_allowed();
@@ -196,9 +183,9 @@ impl SnsHttpsEndpoint {
                 warn!(
                     reason = %refusal,
                     status = refusal.status(),
-                    sns_message_id = ?refused.message_id,
-                    topic_arn = ?refused.topic_arn,
-                    signing_cert_url = ?refused.signing_cert_url,
+                    allowed_topic_arn = ?refused.allowed_topic,
+                    message_id_bytes = ?refused.message_id_bytes,
+                    signing_cert_url_bytes = ?refused.signing_cert_url_bytes,
                     "SNS HTTPS endpoint: refused a request; nothing stored"
                 );
                 return function_url::text(refusal.status(), refusal.public_reason());
@@ -229,7 +216,7 @@ impl SnsHttpsEndpoint {
             .ok_or(Refusal::NoAllowList)?;
         let body = function_url::body_bytes(request).map_err(Refusal::from)?;
         let (kind, message) = read_strict(&body).map_err(Refusal::from)?;
-        let about = |refusal: Refusal| Refused::about(refusal, &message, false);
+        let about = |refusal: Refusal| self.refused(refusal, &message);
         if !self.allows_topic(field_text(&message.topic_arn)) {
             return Err(about(Refusal::ForeignTopic));
         }
@@ -239,19 +226,30 @@ impl SnsHttpsEndpoint {
         else {
             return Err(about(SignatureError::Unsigned.into()));
         };
-        let certificate_url =
-            self.policy
-                .signing_cert_url(certificate_url)
-                .map_err(|rejected| {
-                    Refused::about(Refusal::CertificateUrl(rejected), &message, true)
-                })?;
+        let certificate_url = self
+            .policy
+            .signing_cert_url(certificate_url)
+            .map_err(|rejected| about(Refusal::CertificateUrl(rejected)))?;
         let key = self
             .fetcher
             .signing_key(&certificate_url)
             .await
-            .map_err(|error| Refused::about(Refusal::Certificate(error), &message, true))?;
+            .map_err(|error| about(Refusal::Certificate(error)))?;
         signature::verify(&message, &key).map_err(|error| about(error.into()))?;
         Ok((kind, message))
+    }
+
+    /// `refusal` of `message`, with what of it may be logged.
+    fn refused(&self, refusal: Refusal, message: &SnsEnvelope) -> Refused {
+        Refused {
+            refusal,
+            allowed_topic: message
+                .topic_arn
+                .clone()
+                .filter(|topic| self.allows_topic(topic)),
+            message_id_bytes: message.message_id.as_ref().map(String::len),
+            signing_cert_url_bytes: message.signing_cert_url.as_ref().map(String::len),
+        }
     }
 
     fn allows_topic(&self, topic_arn: &str) -> bool {
@@ -340,16 +338,4 @@ impl SnsHttpsEndpoint {
 /// A field [`read_strict`] found present, as text.
 fn field_text(field: &Option<String>) -> &str {
     field.as_deref().unwrap_or_default()
-}
-
-/// `text` cut to at most `max` bytes, at a character boundary.
-fn clip(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
