@@ -311,25 +311,30 @@ impl SnsHttpsEndpoint {
                 );
                 function_url::text(200, "subscription confirmed")
             }
-            Err(error) if error.is_transient() => {
-                warn!(
-                    sns_message_id = %field_text(&message.message_id),
-                    topic_arn = %field_text(&message.topic_arn),
-                    error = %error,
-                    "SNS HTTPS endpoint: confirming the subscription failed; answering 502 so SNS sends the confirmation again"
-                );
-                function_url::text(502, "confirmation failed; deliver again later")
-            }
-            // SNS retries only 5xx answers: one that trying again cannot change (a 404, a redirect) gets a 4xx,
-            // so SNS stops sending this confirmation.
             Err(error) => {
+                // SNS retries only 5xx answers: one that trying again cannot change (a 404, a redirect) gets a
+                // 4xx, so SNS stops sending this confirmation.
+                let (status, answer, so) = if error.is_transient() {
+                    (
+                        502,
+                        "confirmation failed; deliver again later",
+                        "SNS sends it again",
+                    )
+                } else {
+                    (
+                        400,
+                        "confirmation failed; not worth delivering again",
+                        "SNS does not send it again",
+                    )
+                };
                 warn!(
                     sns_message_id = %field_text(&message.message_id),
                     topic_arn = %field_text(&message.topic_arn),
                     error = %error,
-                    "SNS HTTPS endpoint: confirming the subscription failed for good; answering 400 so SNS does not send it again"
+                    status,
+                    "SNS HTTPS endpoint: confirming the subscription failed; answering {status} so {so}"
                 );
-                function_url::text(400, "confirmation failed; not worth delivering again")
+                function_url::text(status, answer)
             }
         }
     }
