@@ -202,13 +202,10 @@ pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEv
             .map(Invocation::Sqs)
             .map_err(|error| parse_error(&error))
     } else {
-        read_sns_event(payload).map(Invocation::Sns)
+        serde_json::from_str(payload)
+            .map(Invocation::Sns)
+            .map_err(|error| parse_error(&error))
     }
-}
-
-/// Reads a payload as an SNS Lambda event.
-pub(crate) fn read_sns_event(payload: &str) -> Result<SnsEvent, UnsupportedEvent> {
-    serde_json::from_str(payload).map_err(|error| parse_error(&error))
 }
 
 /// serde's message can quote the payload, which may hold addresses: keep only where it failed.

@@ -61,7 +61,8 @@ impl LogEvent {
     /// Files the event at `now_ms` while keeping its original time in the message.
     pub(crate) fn restamp(&mut self, now_ms: i64) {
         if self.annotate_on_restamp && self.timestamp_ms != now_ms {
-            // RFC 3339 UTC with milliseconds, as the JSON layout's `timestamp`; every time this function
+            // RFC 3339 UTC with milliseconds, as the JSON layout's `timestamp` (feedback::timestamp's
+            // format_millis, written here because storage imports no other layer); every time this function
             // reads or makes is within chrono's range.
             if let Some(time) = DateTime::from_timestamp_millis(self.timestamp_ms) {
                 let _ = write!(
