@@ -1614,6 +1614,14 @@ def _grants(role: dict[str, Any]) -> dict[str, list[Any]]:
     return grants
 
 
+def _archive_role(tpl: dict[str, Any], name: str) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """An archive role's grants (no managed policies) and its one trust statement."""
+    role = _archive(tpl, name)
+    assert not role["Properties"].get("ManagedPolicyArns")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return _grants(role), trust
+
+
 def test_archive_is_off_by_default_and_its_parameters_form_one_console_group(template: dict[str, Any]) -> None:
     params = template["Parameters"]
     assert params["ArchiveToS3"]["Default"] == "false"
@@ -1700,10 +1708,8 @@ def test_archive_subscription_filter_sends_every_feedback_event_to_the_stream(te
 def test_archive_subscription_role_may_only_put_into_the_archive_stream(
     request: pytest.FixtureRequest, source: str
 ) -> None:
-    role = _archive(request.getfixturevalue(source), "ArchiveSubscriptionRole")["Properties"]
-    assert not role.get("ManagedPolicyArns")
-    assert _grants({"Properties": role}) == {"firehose:PutRecord": [ARCHIVE_STREAM_ARN]}
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    grants, trust = _archive_role(request.getfixturevalue(source), "ArchiveSubscriptionRole")
+    assert grants == {"firehose:PutRecord": [ARCHIVE_STREAM_ARN]}
     assert trust["Principal"] == {"Service": "logs.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     # Only CloudWatch Logs acting for this account and region.
     assert trust["Condition"] == {
@@ -1715,11 +1721,10 @@ def test_archive_subscription_role_may_only_put_into_the_archive_stream(
 def test_archive_delivery_role_may_only_write_the_archive_prefixes_and_its_error_log(
     request: pytest.FixtureRequest, source: str
 ) -> None:
-    role = _archive(request.getfixturevalue(source), "ArchiveDeliveryRole")["Properties"]
-    assert not role.get("ManagedPolicyArns")
+    grants, trust = _archive_role(request.getfixturevalue(source), "ArchiveDeliveryRole")
     objects = [ARCHIVE_BUCKET_ARN + "/feedback/*", ARCHIVE_BUCKET_ARN + "/errors/*"]
     error_stream = ARN_PREFIX + "${ArchiveDeliveryLogGroup}:log-stream:${ArchiveDeliveryLogStream}"
-    assert _grants({"Properties": role}) == {
+    assert grants == {
         "s3:GetBucketLocation": [ARCHIVE_BUCKET_ARN],
         "s3:ListBucket": [ARCHIVE_BUCKET_ARN],
         "s3:ListBucketMultipartUploads": [ARCHIVE_BUCKET_ARN],
@@ -1728,7 +1733,6 @@ def test_archive_delivery_role_may_only_write_the_archive_prefixes_and_its_error
         "s3:PutObject": objects,
         "logs:PutLogEvents": [error_stream],
     }
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "firehose.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "${AWS::AccountId}"}}
 
