@@ -220,7 +220,8 @@ def _partition_rule(record: bytes) -> dict[str, str] | None:
     if not isinstance(logged, dict):
         return None
     kind = logged.get("notificationType")
-    return {"eventtype": (kind if kind is not None else "Unrecognized").replace(" ", "")}
+    kind = "Unrecognized" if kind is None or kind is False else kind
+    return {"eventtype": kind.replace(" ", "")} if isinstance(kind, str) else None
 
 
 def _firehose(tpl: dict[str, Any], payloads: list[bytes]) -> dict[str, bytes]:
@@ -346,5 +347,6 @@ def test_the_python_partition_rule_is_the_templates_jq_query(template: dict[str,
     )["ParameterValue"]
     records = [json.dumps(logged).encode() for _, _, logged in _logged_events()]
     records += [CONTROL_MESSAGE.encode(), b"[1, 2]", b'{"notificationType": "Rendering Failure"}']
+    records += [b'{"notificationType": 5}', b'{"notificationType": null}', b'{"notificationType": false}']
     for record in records:
         assert _jq(query, record) == _partition_rule(record), record
