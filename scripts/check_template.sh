@@ -4,7 +4,7 @@
 #   2. expand it to plain CloudFormation with aws-sam-translator (scripts/expand_template.py)
 #      and cfn-lint the expansion                     (zero errors, zero warnings)
 #   3. sam validate --lint
-#   4. pytest tests/template/test_template.py         (the properties the template must have)
+#   4. pytest tests/template/                         (the properties the template must have; the archive chain)
 #
 #   scripts/check_template.sh            VENV=path/to/venv scripts/check_template.sh
 #
@@ -82,13 +82,13 @@ sam_validate() {
 }
 
 template_tests() {
-    "$bin/python" -m pytest -q -p no:cacheprovider tests/template/test_template.py
+    "$bin/python" -m pytest -q -p no:cacheprovider tests/template
 }
 
 step "cfn-lint template.yaml" lint_template
 step "cfn-lint on the aws-sam-translator expansion" lint_expansion
 step "sam validate --lint" sam_validate
-step "pytest tests/template/test_template.py" template_tests
+step "pytest tests/template/" template_tests
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "check_template: FAILED (${#failed[@]} of 4 checks):" >&2

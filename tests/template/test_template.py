@@ -221,7 +221,8 @@ class _Deployment:
                 return self.pseudo[name]
             return match.group(0)
 
-        return re.sub(r"\$\{([^}!][^}]*)\}", value, text)
+        # ${!Literal} is how Fn::Sub writes a literal ${Literal}.
+        return re.sub(r"\$\{([^}!][^}]*)\}", value, text).replace("${!", "${")
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -284,6 +285,10 @@ class _Deployment:
         """Every resource as deployed, by logical ID (those whose condition leaves them out are absent)."""
         deployed = {name: self.resource(name) for name in self.tpl["Resources"]}
         return {name: resource for name, resource in deployed.items() if resource is not None}
+
+    def resources_as_template(self) -> dict[str, Any]:
+        """The deployed resources in a template's shape, for the helpers that take one."""
+        return {"Resources": self.resources()}
 
     def outputs(self) -> set[str]:
         return {
@@ -485,8 +490,17 @@ def test_no_wildcard_in_function_role_except_log_suffixes_and_the_two_justified_
         assert key_wildcard_statements == []
 
 
-def test_only_one_iam_role_and_no_other_iam_policy_in_the_expansion(expanded: dict[str, Any]) -> None:
-    assert list(_resources_of_type(expanded, "AWS::IAM::Role")) == ["FeedbackFunctionRole"]
+def test_only_the_function_role_and_the_archives_two_and_no_other_iam_policy_in_the_expansion(
+    expanded: dict[str, Any]
+) -> None:
+    """The function's role always; the archive's two roles only with ArchiveToS3 (tested in the archive section)."""
+    roles = _resources_of_type(expanded, "AWS::IAM::Role")
+    assert sorted(roles) == sorted(["FeedbackFunctionRole", *ARCHIVE_ROLES])
+    assert "Condition" not in roles["FeedbackFunctionRole"]
+    assert all(roles[name]["Condition"] == "ArchiveOn" for name in ARCHIVE_ROLES)
+    assert list(_resources_of_type(_Deployment(expanded).resources_as_template(), "AWS::IAM::Role")) == [
+        "FeedbackFunctionRole"
+    ]
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User"):
         assert not _resources_of_type(expanded, kind)
 
@@ -1557,3 +1571,333 @@ def test_samconfig_deploys_with_iam_capability_resolved_bucket_and_confirmation(
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["resolve_s3"] is True
     assert deploy["confirm_changeset"] is True
+
+
+# ------------------------------------------------------------------------------------ archive to S3 (ArchiveToS3)
+
+ARCHIVE_ON = {"ArchiveToS3": "true"}
+ARCHIVE_ROLES = ["ArchiveDeliveryRole", "ArchiveSubscriptionRole"]
+# Every resource the option adds, by type.
+ARCHIVE_RESOURCES = {
+    "ArchiveBucket": "AWS::S3::Bucket",
+    "ArchiveBucketPolicy": "AWS::S3::BucketPolicy",
+    "ArchiveDeliveryLogGroup": "AWS::Logs::LogGroup",
+    "ArchiveDeliveryLogStream": "AWS::Logs::LogStream",
+    "ArchiveDeliveryRole": "AWS::IAM::Role",
+    "ArchiveDeliveryStream": "AWS::KinesisFirehose::DeliveryStream",
+    "ArchiveSubscriptionRole": "AWS::IAM::Role",
+    "ArchiveSubscriptionFilter": "AWS::Logs::SubscriptionFilter",
+    "ArchiveDatabase": "AWS::Glue::Database",
+    "ArchiveTable": "AWS::Glue::Table",
+    "ArchiveWorkGroup": "AWS::Athena::WorkGroup",
+    **{f"Archive{query}": "AWS::Athena::NamedQuery" for query in QUERIES},
+}
+ARCHIVE_BUCKET_ARN = "${ArchiveBucket.Arn}"
+ARCHIVE_STREAM_ARN = "${ArchiveDeliveryStream.Arn}"
+
+
+def _archive(tpl: dict[str, Any], name: str, **parameters: Any) -> dict[str, Any]:
+    """An archive resource as deployed with ArchiveToS3 true (and these parameters)."""
+    resource = _Deployment(tpl, **{**ARCHIVE_ON, **parameters}).resource(name)
+    assert resource is not None, f"{name} is not deployed with ArchiveToS3 true"
+    return resource
+
+
+def _grants(role: dict[str, Any]) -> dict[str, list[Any]]:
+    """action -> the resources the role's statements allow it on (every statement an Allow)."""
+    grants: dict[str, list[Any]] = {}
+    for statement in _statements(role):
+        assert statement["Effect"] == "Allow"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        for action in _as_list(statement["Action"]):
+            grants.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return grants
+
+
+def _archive_role(tpl: dict[str, Any], name: str) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """An archive role's grants (no managed policies) and its one trust statement."""
+    role = _archive(tpl, name)
+    assert not role["Properties"].get("ManagedPolicyArns")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return _grants(role), trust
+
+
+def test_archive_is_off_by_default_and_its_parameters_form_one_console_group(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["ArchiveToS3"]["Default"] == "false"
+    assert params["ArchiveToS3"]["AllowedValues"] == ["true", "false"]
+    assert params["ArchiveRetentionDays"]["Type"] == "Number" and params["ArchiveRetentionDays"]["MinValue"] >= 1
+    database = params["ArchiveDatabaseName"]
+    assert re.fullmatch(database["AllowedPattern"], database["Default"])
+    for bad in ("ses-feedback", "SesFeedback", "1feedback", ""):
+        assert not re.fullmatch(database["AllowedPattern"], bad), bad
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    archive_groups = [g for g in groups if any(p.startswith("Archive") for p in g["Parameters"])]
+    assert [g["Parameters"] for g in archive_groups] == [["ArchiveToS3", "ArchiveRetentionDays", "ArchiveDatabaseName"]]
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_archive_off_creates_nothing_and_changes_nothing_else(request: pytest.FixtureRequest, source: str) -> None:
+    """Off (the default), not one archive resource or output exists, so it costs nothing; on, it only adds."""
+    tpl = request.getfixturevalue(source)
+    archive = {name for name, resource in tpl["Resources"].items() if resource.get("Condition") == "ArchiveOn"}
+    assert archive == set(ARCHIVE_RESOURCES)
+    assert {name: tpl["Resources"][name]["Type"] for name in archive} == ARCHIVE_RESOURCES
+    off, on = _Deployment(tpl), _Deployment(tpl, **ARCHIVE_ON)
+    assert not archive & set(off.resources())
+    assert set(on.resources()) == set(off.resources()) | archive
+    for name, resource in off.resources().items():
+        assert on.resources()[name] == resource, f"ArchiveToS3 changes {name}"
+    archive_outputs = {name for name in tpl["Outputs"] if name.startswith("Archive")}
+    assert archive_outputs == {"ArchiveBucketName", "ArchiveTableName", "ArchiveWorkGroupName"}
+    assert not archive_outputs & off.outputs()
+    assert on.outputs() == off.outputs() | archive_outputs
+
+
+@pytest.mark.parametrize(
+    "parameters, refused",
+    [
+        ({"ArchiveToS3": "true", "LogFormat": "json"}, False),
+        ({"ArchiveToS3": "true", "LogFormat": "plain"}, True),
+        ({"ArchiveToS3": "false", "LogFormat": "plain"}, False),
+    ],
+)
+def test_archive_is_refused_with_plain_log_events(template: dict[str, Any], parameters: dict[str, str], refused: bool) -> None:
+    violations = [v for v in _Deployment(template, **parameters).rule_violations() if "ArchiveToS3" in v]
+    assert bool(violations) == refused, violations
+
+
+def test_archive_bucket_is_encrypted_private_unversioned_retained_and_expires(template: dict[str, Any]) -> None:
+    bucket = _archive(template, "ArchiveBucket", ArchiveRetentionDays=731)
+    assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "VersioningConfiguration" not in props
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    everything = [rule for rule in rules.values() if "Prefix" not in rule and "Filter" not in rule]
+    assert [rule["ExpirationInDays"] for rule in everything] == [731]
+    assert everything[0]["Status"] == "Enabled"
+    assert everything[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    results = [rule for rule in rules.values() if rule.get("Prefix") == "athena-results/"]
+    assert len(results) == 1 and results[0]["ExpirationInDays"] <= 30
+
+
+def test_archive_bucket_refuses_requests_without_tls(template: dict[str, Any]) -> None:
+    policy = _archive(template, "ArchiveBucketPolicy")["Properties"]
+    assert policy["Bucket"] == "${ArchiveBucket}"
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Resource"] == [ARCHIVE_BUCKET_ARN, ARCHIVE_BUCKET_ARN + "/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_archive_subscription_filter_sends_every_feedback_event_to_the_stream(template: dict[str, Any]) -> None:
+    props = _archive(template, "ArchiveSubscriptionFilter")["Properties"]
+    assert props["LogGroupName"] == "${FeedbackLogGroup}"
+    assert props["FilterPattern"] == ""
+    assert props["DestinationArn"] == ARCHIVE_STREAM_ARN
+    assert props["RoleArn"] == "${ArchiveSubscriptionRole.Arn}"
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_archive_subscription_role_may_only_put_into_the_archive_stream(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    grants, trust = _archive_role(request.getfixturevalue(source), "ArchiveSubscriptionRole")
+    assert grants == {"firehose:PutRecord": [ARCHIVE_STREAM_ARN]}
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    # Only CloudWatch Logs acting for this account and region.
+    assert trust["Condition"] == {
+        "StringLike": {"aws:SourceArn": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}
+    }
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_archive_delivery_role_may_only_write_the_archive_prefixes_and_its_error_log(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    grants, trust = _archive_role(request.getfixturevalue(source), "ArchiveDeliveryRole")
+    objects = [ARCHIVE_BUCKET_ARN + "/feedback/*", ARCHIVE_BUCKET_ARN + "/errors/*"]
+    error_stream = ARN_PREFIX + "${ArchiveDeliveryLogGroup}:log-stream:${ArchiveDeliveryLogStream}"
+    assert grants == {
+        "s3:GetBucketLocation": [ARCHIVE_BUCKET_ARN],
+        "s3:ListBucket": [ARCHIVE_BUCKET_ARN],
+        "s3:ListBucketMultipartUploads": [ARCHIVE_BUCKET_ARN],
+        "s3:AbortMultipartUpload": objects,
+        "s3:GetObject": objects,
+        "s3:PutObject": objects,
+        "logs:PutLogEvents": [error_stream],
+    }
+    assert trust["Principal"] == {"Service": "firehose.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "${AWS::AccountId}"}}
+
+
+def _archive_destination(tpl: dict[str, Any]) -> dict[str, Any]:
+    return _archive(tpl, "ArchiveDeliveryStream")["Properties"]["ExtendedS3DestinationConfiguration"]
+
+
+def _processors(tpl: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Processor type -> its parameters, in the stream's order."""
+    config = _archive_destination(tpl)["ProcessingConfiguration"]
+    assert config["Enabled"] is True
+    return {
+        p["Type"]: {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])}
+        for p in config["Processors"]
+    }
+
+
+def test_archive_stream_unwraps_cloudwatch_logs_with_firehoses_own_processors(template: dict[str, Any]) -> None:
+    """Decompress, keep each log event's message alone, compute the partition, end each record with a newline:
+    no Lambda transform."""
+    stream = _archive(template, "ArchiveDeliveryStream")["Properties"]
+    assert stream["DeliveryStreamType"] == "DirectPut"
+    assert stream["DeliveryStreamEncryptionConfigurationInput"]["KeyType"] in {"AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"}
+    processors = _processors(template)
+    assert list(processors) == ["Decompression", "CloudWatchLogProcessing", "MetadataExtraction", "AppendDelimiterToRecord"]
+    assert processors["Decompression"] == {"CompressionFormat": "GZIP"}
+    assert processors["CloudWatchLogProcessing"] == {"DataMessageExtraction": "true"}
+    assert processors["MetadataExtraction"]["JsonParsingEngine"] == "JQ-1.6"
+    assert processors["AppendDelimiterToRecord"] == {}
+    destination = _archive_destination(template)
+    assert destination["BucketARN"] == ARCHIVE_BUCKET_ARN
+    assert destination["RoleARN"] == "${ArchiveDeliveryRole.Arn}"
+    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["DynamicPartitioningConfiguration"]["Enabled"] is True
+    # Dynamic partitioning needs a buffer of at least 64 MB.
+    assert 64 <= destination["BufferingHints"]["SizeInMBs"] <= 128
+    assert 60 <= destination["BufferingHints"]["IntervalInSeconds"] <= 900
+    logging = destination["CloudWatchLoggingOptions"]
+    assert logging == {"Enabled": True, "LogGroupName": "${ArchiveDeliveryLogGroup}", "LogStreamName": "${ArchiveDeliveryLogStream}"}
+
+
+def _firehose_layout(prefix: str) -> str:
+    """A Firehose prefix as a location template: !{partitionKeyFromQuery:k} and !{timestamp:...} -> ${k}."""
+    keys = iter(re.findall(r"(\w+)=!\{", prefix))
+    return re.sub(r"!\{[^}]*\}", lambda _: "${" + next(keys) + "}", prefix)
+
+
+def test_archive_partitions_are_where_the_tables_projection_looks(template: dict[str, Any]) -> None:
+    """Firehose's prefix and the table's storage.location.template describe the same layout, the date in the same
+    format, and nothing else (errors) is written under the table's location."""
+    destination = _archive_destination(template)
+    table = _archive(template, "ArchiveTable", ArchiveRetentionDays=400)["Properties"]["TableInput"]
+    parameters = table["Parameters"]
+    location = table["StorageDescriptor"]["Location"]
+    assert location == "s3://${ArchiveBucket}/feedback/"
+    assert parameters["storage.location.template"] == "s3://${ArchiveBucket}/" + _firehose_layout(destination["Prefix"])
+    assert [key["Name"] for key in table["PartitionKeys"]] == re.findall(r"(\w+)=!\{", destination["Prefix"])
+    assert all(key["Type"] == "string" for key in table["PartitionKeys"])
+    assert parameters["projection.enabled"] == "true"
+    assert re.search(r"archiveday=!\{timestamp:yyyy-MM-dd\}/$", destination["Prefix"])
+    assert parameters["projection.archiveday.type"] == "date"
+    assert parameters["projection.archiveday.format"] == "yyyy-MM-dd"
+    assert parameters["projection.archiveday.interval"] == "1"
+    assert parameters["projection.archiveday.interval.unit"] == "DAYS"
+    # The projection covers the days the bucket keeps.
+    assert parameters["projection.archiveday.range"] == "NOW-400DAYS,NOW"
+    assert "eventtype=!{partitionKeyFromQuery:eventtype}" in destination["Prefix"]
+    assert parameters["projection.eventtype.type"] == "enum"
+    assert not destination["ErrorOutputPrefix"].startswith("feedback/")
+    assert "!{firehose:error-output-type}" in destination["ErrorOutputPrefix"]
+
+
+def test_archive_table_reads_gzipped_json_lines(template: dict[str, Any]) -> None:
+    table = _archive(template, "ArchiveTable")["Properties"]
+    assert table["DatabaseName"] == "${ArchiveDatabase}"
+    assert table["TableInput"]["Name"] == "feedback"
+    assert table["TableInput"]["TableType"] == "EXTERNAL_TABLE"
+    storage = table["TableInput"]["StorageDescriptor"]
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    # Athena reads .gz objects by their extension.
+    assert _archive_destination(template)["FileExtension"].endswith(".gz")
+    names = [column["Name"] for column in storage["Columns"]]
+    assert len(names) == len(set(names)) and all(name == name.lower() for name in names)
+    assert not set(names) & {key["Name"] for key in table["TableInput"]["PartitionKeys"]}
+    database = _archive(template, "ArchiveDatabase", ArchiveDatabaseName="mail_feedback")["Properties"]
+    assert database["DatabaseInput"]["Name"] == "mail_feedback"
+
+
+def test_archive_workgroup_keeps_results_encrypted_in_the_archive_bucket(template: dict[str, Any]) -> None:
+    props = _archive(template, "ArchiveWorkGroup")["Properties"]
+    config = props["WorkGroupConfiguration"]
+    assert config["EnforceWorkGroupConfiguration"] is True
+    assert config["ResultConfiguration"]["OutputLocation"] == "s3://${ArchiveBucket}/athena-results/"
+    assert config["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] in {"SSE_S3", "SSE_KMS"}
+    assert props["RecursiveDeleteOption"] is True
+
+
+def _athena_queries(tpl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: _archive(tpl, name)["Properties"] for name in _resources_of_type(tpl, "AWS::Athena::NamedQuery")}
+
+
+def test_archive_saves_an_athena_query_for_every_saved_logs_insights_question(template: dict[str, Any]) -> None:
+    """Same name as the Logs Insights query (without the stack prefix), in the archive's database and workgroup."""
+    insights = {
+        _Deployment(template).resource(name)["Properties"]["Name"].split("/", 1)[1]: name
+        for name in _resources_of_type(template, "AWS::Logs::QueryDefinition")
+    }
+    athena = _athena_queries(template)
+    assert sorted(q["Name"] for q in athena.values()) == sorted(insights)
+    for name, query in athena.items():
+        assert name == "Archive" + insights[query["Name"]]
+        assert query["Database"] == "${ArchiveDatabase}" and query["WorkGroup"] == "${ArchiveWorkGroup}"
+        assert re.search(r"\bFROM feedback\b", query["QueryString"])
+
+
+SQL_WORDS = {
+    "select", "from", "where", "and", "or", "not", "in", "is", "null", "as", "group", "by", "order", "asc", "desc",
+    "limit", "distinct", "interval", "day", "over", "partition", "current_date",
+}
+SQL_FUNCTIONS = {
+    "count", "coalesce", "split_part", "lower", "date_format", "row_number", "date_trunc", "from_iso8601_timestamp",
+}
+
+
+def _sql_names(query: str) -> set[str]:
+    """The identifiers a query reads: not comments, literals, keywords, functions or the aliases it defines."""
+    query = re.sub(r"--[^\n]*", "", query)
+    query = re.sub(r"'[^']*'", "", query)
+    aliases = {alias.lower() for alias in re.findall(r"\bAS\s+(\w+)", query, flags=re.IGNORECASE)}
+    names = set()
+    for match in re.finditer(r'"(\w+)"|\b([A-Za-z_]\w*)\b', query):
+        name = (match.group(1) or match.group(2)).lower()
+        if name in SQL_WORDS or name in aliases or name == "feedback":
+            continue
+        if match.group(2) and query[match.end():].lstrip().startswith("("):
+            assert name in SQL_FUNCTIONS, f"unknown function {name}"
+            continue
+        names.add(name)
+    return names
+
+
+def test_archive_queries_read_only_columns_of_the_table(template: dict[str, Any]) -> None:
+    table = _archive(template, "ArchiveTable")["Properties"]["TableInput"]
+    columns = {c["Name"] for c in table["StorageDescriptor"]["Columns"]} | {k["Name"] for k in table["PartitionKeys"]}
+    projected = set(table["Parameters"]["projection.eventtype.values"].split(","))
+    for name, query in _athena_queries(template).items():
+        sql = re.sub(r"--[^\n]*", "", query["QueryString"])
+        assert sql.count("(") == sql.count(")") and sql.count("'") % 2 == 0, name
+        unknown = _sql_names(sql) - columns
+        assert not unknown, f"{name} reads {sorted(unknown)}, which are not columns"
+        # Each filters on a partition that exists.
+        for value in re.findall(r"eventtype (?:=|IN) \(?([^)\n]*)", sql):
+            assert set(re.findall(r"'(\w+)'", value)) <= projected, name
+
+
+def test_archive_reason_queries_use_the_derived_fields(template: dict[str, Any]) -> None:
+    athena = _athena_queries(template)
+    for insights_name, fields in REASON_QUERIES.items():
+        assert {f.lower() for f in fields} <= _sql_names(athena["Archive" + insights_name]["QueryString"])
+
+
+def test_archive_outputs_name_the_bucket_table_and_workgroup(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["ArchiveBucketName"]["Value"] == {"Ref": "ArchiveBucket"}
+    assert outputs["ArchiveTableName"]["Value"] == {"Fn::Sub": "${ArchiveDatabase}.${ArchiveTable}"}
+    assert outputs["ArchiveWorkGroupName"]["Value"] == {"Ref": "ArchiveWorkGroup"}
