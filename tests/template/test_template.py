@@ -1660,6 +1660,8 @@ def test_a_member_stack_only_writes_into_the_central_group_in_its_region(
     for name in set(re.findall(r"\$\{([^}]+)\}", text)):
         assert name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or name.split(".")[0] in deployed, name
     assert "ses-feedback** (in us-east-1)" in _Deployment(tpl, **MEMBER)._sub(text)
+    assert "queries: in the stack of us-east-1, where the group is" in text
+    assert "queries: **${AWS::StackName}/...**" in _dashboard_body_text(tpl, **CENTRAL)
 
 
 @pytest.mark.parametrize("source", ["template", "expanded"])
