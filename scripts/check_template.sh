@@ -5,6 +5,9 @@
 #      and cfn-lint the expansion                     (zero errors, zero warnings)
 #   3. sam validate --lint
 #   4. pytest tests/template/                         (the properties the template must have; the archive chain)
+#   5. a "central" stack (us-east-1, owns the feedback log group) and a "member" stack (eu-west-1, writes into
+#      it), both suppressing into both regions (docs/regions.md): the template with those values as its
+#      parameters' defaults, cfn-lint'ed for its region and sam validate --lint'ed in it
 #
 #   scripts/check_template.sh            VENV=path/to/venv scripts/check_template.sh
 #
@@ -85,14 +88,39 @@ template_tests() {
     "$bin/python" -m pytest -q -p no:cacheprovider tests/template
 }
 
+# The template with some parameters' defaults changed (NAME=VALUE ...), as JSON in $1.
+with_defaults() {
+    "$bin/python" - "$@" <<'EOF'
+import json, sys
+from cfnlint.decode import cfn_yaml
+out, *settings = sys.argv[1:]
+template = json.loads(json.dumps(cfn_yaml.load("template.yaml")))
+for name, value in (setting.split("=", 1) for setting in settings):
+    template["Parameters"][name]["Default"] = value
+json.dump(template, open(out, "w"), indent=1)
+EOF
+}
+
+central_and_member_stacks() {
+    local both="SuppressRegions=us-east-1,eu-west-1" region kind group_region
+    for kind in central member; do
+        if [ "$kind" = central ]; then region=us-east-1 group_region=""; else region=eu-west-1 group_region=us-east-1; fi
+        with_defaults "$out_dir/template.$kind.json" Suppress=hard "$both" "FeedbackLogGroupRegion=$group_region" || return 1
+        echo "    $kind stack in $region: $out_dir/template.$kind.json"
+        "$bin/cfn-lint" --regions "$region" -- "$out_dir/template.$kind.json" || return 1
+        "$bin/sam" validate --lint --template-file "$out_dir/template.$kind.json" --region "$region" || return 1
+    done
+}
+
 step "cfn-lint template.yaml" lint_template
 step "cfn-lint on the aws-sam-translator expansion" lint_expansion
 step "sam validate --lint" sam_validate
 step "pytest tests/template/" template_tests
+step "central and member stacks: cfn-lint and sam validate --lint in their regions" central_and_member_stacks
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "check_template: FAILED (${#failed[@]} of 4 checks):" >&2
+    echo "check_template: FAILED (${#failed[@]} of 5 checks):" >&2
     printf '  - %s\n' "${failed[@]}" >&2
     exit 1
 fi
-echo "check_template: all 4 checks passed"
+echo "check_template: all 5 checks passed"

@@ -1,5 +1,6 @@
 //! Configuration, read from the environment once when the execution environment starts.
 
+use crate::feedback::region::is_region_name;
 use crate::log_events::LogFormat;
 use crate::operations::suppression::SuppressMode;
 
@@ -21,6 +22,11 @@ pub struct Config {
     pub suppress: SuppressMode,
     /// `METRICS_NAMESPACE`: the CloudWatch namespace of the function's embedded metrics.
     pub metrics_namespace: String,
+    /// `SUPPRESS_REGIONS`: the regions whose account-level suppression lists get every suppression, in
+    /// order and without repeats; None: the function's own region.
+    pub suppress_regions: Option<Vec<String>>,
+    /// `LOG_GROUP_REGION`: the region of the feedback log group; None: the function's own region.
+    pub log_group_region: Option<String>,
 }
 
 pub(crate) const DEFAULT_METRICS_NAMESPACE: &str = "SesFeedbackLogger";
@@ -60,6 +66,11 @@ pub enum ConfigError {
     InvalidSuppress(String),
     #[error("METRICS_NAMESPACE={0:?} is not a valid CloudWatch namespace (1-255 characters, not starting with ':')")]
     InvalidMetricsNamespace(String),
+    #[error("{variable} has {value:?}, which is not an AWS region name (such as eu-west-1)")]
+    InvalidRegion {
+        variable: &'static str,
+        value: String,
+    },
 }
 
 impl Config {
@@ -119,6 +130,16 @@ impl Config {
         if !crate::operations::metrics::is_valid_namespace(&metrics_namespace) {
             return Err(ConfigError::InvalidMetricsNamespace(metrics_namespace));
         }
+        let mut suppress_regions = list(setting("SUPPRESS_REGIONS"));
+        if let Some(regions) = &mut suppress_regions {
+            check_regions("SUPPRESS_REGIONS", regions)?;
+            let mut seen = std::collections::HashSet::new();
+            regions.retain(|region| seen.insert(region.clone()));
+        }
+        let log_group_region = setting("LOG_GROUP_REGION").map(|region| region.trim().to_owned());
+        if let Some(region) = &log_group_region {
+            check_regions("LOG_GROUP_REGION", std::slice::from_ref(region))?;
+        }
         Ok(Config {
             log_group,
             log_format,
@@ -127,7 +148,20 @@ impl Config {
             address_hash_key,
             suppress,
             metrics_namespace,
+            suppress_regions,
+            log_group_region,
         })
+    }
+}
+
+/// Every one of `regions` is a region name, or the error names `variable` and the first that is not.
+fn check_regions(variable: &'static str, regions: &[String]) -> Result<(), ConfigError> {
+    match regions.iter().find(|region| !is_region_name(region)) {
+        None => Ok(()),
+        Some(bad) => Err(ConfigError::InvalidRegion {
+            variable,
+            value: bad.clone(),
+        }),
     }
 }
 
@@ -188,6 +222,8 @@ mod tests {
         assert_eq!(defaults.address_hash_key, None);
         assert_eq!(defaults.suppress, SuppressMode::Off);
         assert_eq!(defaults.metrics_namespace, "SesFeedbackLogger");
+        assert_eq!(defaults.suppress_regions, None, "the function's own region");
+        assert_eq!(defaults.log_group_region, None, "the function's own region");
         assert_eq!(
             config(&[("LOG_GROUP_NAME", ""), ("LOG_FORMAT", "")]),
             config(&[])
@@ -307,6 +343,38 @@ mod tests {
                 error.to_string().starts_with("METRICS_NAMESPACE="),
                 "{error}"
             );
+        }
+    }
+
+    #[test]
+    fn reads_the_suppression_regions_and_the_log_groups_region() {
+        let read = config(&[
+            ("SUPPRESS_REGIONS", " us-east-1, eu-west-1,us-east-1 ,"),
+            ("LOG_GROUP_REGION", "eu-central-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            read.suppress_regions.unwrap(),
+            ["us-east-1", "eu-west-1"],
+            "in order, once each"
+        );
+        assert_eq!(read.log_group_region.as_deref(), Some("eu-central-1"));
+        assert_eq!(
+            config(&[("SUPPRESS_REGIONS", ""), ("LOG_GROUP_REGION", "")]),
+            config(&[]),
+            "empty is the default: the function's own region"
+        );
+        for (variable, bad) in [
+            ("SUPPRESS_REGIONS", "us-east-1,Ireland"),
+            ("LOG_GROUP_REGION", "eu-west-1a"),
+            ("LOG_GROUP_REGION", "arn:aws:logs:eu-west-1"),
+        ] {
+            let error = config(&[(variable, bad)]).unwrap_err();
+            assert!(
+                matches!(error, ConfigError::InvalidRegion { .. }),
+                "{variable}={bad}"
+            );
+            assert!(error.to_string().starts_with(variable), "{error}");
         }
     }
 

@@ -6,16 +6,18 @@ pub mod config;
 pub mod replay;
 pub mod secrets;
 
+use aws_config::{Region, SdkConfig};
 use chrono::Utc;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
+use tracing::info;
 
 use self::config::{AddressHashKey, Config, ConfigError};
 use self::secrets::SecretError;
 use crate::log_events::privacy::{AddressHasher, EmptyKey};
 use crate::log_events::Formatting;
 use crate::operations::metrics::Metrics;
-use crate::operations::suppression::SesSuppressor;
+use crate::operations::suppression::{SesSuppressor, SuppressMode};
 use crate::pipeline::{AccessPolicy, Pipeline};
 use crate::storage::cloudwatch::CloudWatchSink;
 
@@ -28,6 +30,10 @@ pub enum StartError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     EmptyHashKey(#[from] EmptyKey),
+    #[error(
+        "SUPPRESS is on but no region is known to suppress in: set AWS_REGION or SUPPRESS_REGIONS"
+    )]
+    NoSuppressionRegion,
 }
 
 /// The function as configured: built once per execution environment.
@@ -46,8 +52,9 @@ impl App {
             aws_sdk_ssm::Client::new(&sdk_config)
         })
         .await?;
+        let suppressor = suppressor(&config, &sdk_config)?;
         let sink = CloudWatchSink::new(
-            aws_sdk_cloudwatchlogs::Client::new(&sdk_config),
+            logs_client(&sdk_config, config.log_group_region.as_deref()),
             config.log_group,
         );
         let formatting = Formatting {
@@ -58,8 +65,6 @@ impl App {
             allowed_topic_arns: config.allowed_topic_arns,
             allowed_sending_accounts: config.allowed_sending_accounts,
         };
-        // With SUPPRESS=off nothing is selected, so this client is never called.
-        let suppressor = SesSuppressor::new(aws_sdk_sesv2::Client::new(&sdk_config));
         let pipeline = Pipeline::new(sink, formatting)
             .with_access_policy(access)
             .with_suppression(suppressor, config.suppress);
@@ -91,6 +96,34 @@ impl App {
             println!("{line}");
         }
     }
+}
+
+/// The CloudWatch Logs client for the feedback log group: the function's own region's, or, with
+/// `LOG_GROUP_REGION`, one signed for and sent to that region (the same credentials, retries and timeouts).
+fn logs_client(sdk_config: &SdkConfig, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
+    match region {
+        None => aws_sdk_cloudwatchlogs::Client::new(sdk_config),
+        Some(region) => aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(sdk_config)
+                .region(Region::new(region.to_owned()))
+                .build(),
+        ),
+    }
+}
+
+/// The suppression lists to add to: with `SUPPRESS=off` none, and no client is built; else those of
+/// `SUPPRESS_REGIONS`, by default the function's own region's, one client per region.
+fn suppressor(config: &Config, sdk_config: &SdkConfig) -> Result<SesSuppressor, StartError> {
+    if config.suppress == SuppressMode::Off {
+        return Ok(SesSuppressor::with_clients([]));
+    }
+    let regions = match (&config.suppress_regions, sdk_config.region()) {
+        (Some(regions), _) => regions.clone(),
+        (None, Some(own)) => vec![own.to_string()],
+        (None, None) => return Err(StartError::NoSuppressionRegion),
+    };
+    info!(regions = ?regions, "suppressing into the account-level suppression lists of these regions");
+    Ok(SesSuppressor::in_regions(sdk_config, &regions))
 }
 
 /// The hasher for `key`: the key itself, or read from SSM through the client `ssm` makes (only then).
@@ -144,6 +177,63 @@ mod tests {
             from_ssm.unwrap().hash("a@example.com")
         );
         assert!(address_hasher(None, unused_ssm).await.unwrap().is_none());
+    }
+
+    fn sdk_config_in(region: Option<&'static str>) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(region.map(Region::new))
+            .build()
+    }
+
+    fn settings(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    fn regions(suppressor: &SesSuppressor) -> Vec<&str> {
+        suppressor.regions().collect()
+    }
+
+    #[tokio::test]
+    async fn suppression_gets_one_client_per_listed_region_and_none_when_off() {
+        let own = sdk_config_in(Some("eu-west-1"));
+        let off = settings(&[("SUPPRESS_REGIONS", "us-east-1,eu-west-1")]);
+        assert!(regions(&suppressor(&off, &own).unwrap()).is_empty());
+        let default = settings(&[("SUPPRESS", "hard")]);
+        assert_eq!(regions(&suppressor(&default, &own).unwrap()), ["eu-west-1"]);
+        let listed = settings(&[
+            ("SUPPRESS", "hard-and-complaints"),
+            ("SUPPRESS_REGIONS", "us-east-1,ap-southeast-2"),
+        ]);
+        assert_eq!(
+            regions(&suppressor(&listed, &own).unwrap()),
+            ["us-east-1", "ap-southeast-2"]
+        );
+        assert!(matches!(
+            suppressor(&default, &sdk_config_in(None)),
+            Err(StartError::NoSuppressionRegion)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_log_group_client_is_the_functions_region_unless_another_is_set() {
+        let own = sdk_config_in(Some("eu-west-1"));
+        let region = |client: aws_sdk_cloudwatchlogs::Client| {
+            client.config().region().map(ToString::to_string)
+        };
+        assert_eq!(
+            region(logs_client(&own, None)).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region(logs_client(&own, Some("us-east-1"))).as_deref(),
+            Some("us-east-1")
+        );
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 //! [`ParsedMessage::Unrecognized`] so the caller can keep it verbatim.
 
 pub mod reason;
+pub mod region;
 pub mod timestamp;
 
 use std::fmt;
@@ -275,6 +276,9 @@ pub struct Mail {
     pub message_id: Text,
     #[serde(default)]
     pub source: Text,
+    /// The region of `sourceArn` (the sending identity's ARN): where SES sent the mail.
+    #[serde(default, rename = "sourceArn")]
+    pub source_region: region::SourceRegion,
     #[serde(default)]
     pub sending_account_id: Text,
     #[serde(default)]

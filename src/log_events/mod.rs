@@ -14,8 +14,9 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::feedback::reason::{self, Reason};
+use crate::feedback::region::arn_region;
 use crate::feedback::timestamp::{format_millis, parse_millis};
-use crate::feedback::{Details, EventType, Feedback, Recipient, Text, UnrecognizedReason};
+use crate::feedback::{Details, EventType, Feedback, Mail, Recipient, Text, UnrecognizedReason};
 use crate::log_events::privacy::{domain_of, AddressHasher};
 use crate::sources::Envelope;
 use crate::storage::LogEvent;
@@ -73,6 +74,7 @@ pub fn feedback_records<'f>(
     formatting: &Formatting,
 ) -> Vec<RecipientRecord<'f>> {
     let (timestamp_ms, timestamp) = feedback_time(feedback, envelope);
+    let ses_region = ses_region(feedback.notification.mail.as_ref(), envelope);
     let details = feedback.details();
     let detail = |field: fn(&'f Details) -> &'f Text| details.and_then(|d| field(d).as_str());
     feedback
@@ -142,6 +144,7 @@ pub fn feedback_records<'f>(
                             recipient: &recipient,
                             address: logged_address,
                             domain,
+                            ses_region,
                             reason,
                             effective_bounce_type,
                         };
@@ -182,6 +185,7 @@ pub fn unrecognized_entry(
             reason: cap.text(&reason),
             sns_message_id: cap.optional(envelope.message_id.as_deref()),
             topic_arn: cap.optional(envelope.topic_arn.as_deref()),
+            ses_region: cap.optional(ses_region(None, envelope)),
             subject: cap.optional(envelope.subject.as_deref()),
             sns_timestamp: cap.text(&sns_timestamp),
             message: cap.text(&raw),
@@ -202,6 +206,14 @@ fn feedback_time(feedback: &Feedback, envelope: &Envelope) -> (i64, String) {
     .find_map(parse_millis)
     .map(|millis| (millis, format_millis(millis)))
     .unwrap_or_else(|| (envelope.timestamp_ms, format_millis(envelope.timestamp_ms)))
+}
+
+/// The SES region a notification came from, as the notification itself says (never where the function
+/// runs): the region of the sending identity's ARN (`mail.sourceArn`), else that of the SNS topic that carried
+/// it. None when neither names one. Borrows only: nothing is allocated per notification.
+pub fn ses_region<'a>(mail: Option<&'a Mail>, envelope: &'a Envelope) -> Option<&'a str> {
+    mail.and_then(|mail| mail.source_region.as_str())
+        .or_else(|| arn_region(envelope.topic_arn.as_deref()?, "sns"))
 }
 
 /// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
@@ -228,6 +240,8 @@ struct FeedbackRecord<'a> {
     address: &'a str,
     /// The recipient's domain, written when the address is hashed.
     domain: Option<&'a str>,
+    /// The SES region the feedback came from ([`ses_region`]).
+    ses_region: Option<&'a str>,
     reason: Option<Reason>,
     effective_bounce_type: Option<&'a str>,
 }
@@ -245,6 +259,8 @@ struct FeedbackJson<'a> {
     message_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ses_region: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     feedback_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -399,6 +415,8 @@ struct UnrecognizedJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     topic_arn: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    ses_region: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<Capped<'a>>,
     sns_timestamp: Capped<'a>,
     message: Capped<'a>,
@@ -415,6 +433,7 @@ fn feedback_json(
         recipient,
         address,
         domain,
+        ses_region,
         reason,
         effective_bounce_type,
     } = *record;
@@ -481,6 +500,7 @@ fn feedback_json(
         timestamp: cap.text(timestamp),
         message_id: cap.optional(mail.and_then(|m| m.message_id.as_str())),
         source: cap.optional(mail.and_then(|m| m.source.as_str())),
+        ses_region: cap.optional(ses_region),
         feedback_id: detail(|d| &d.feedback_id),
         sns_message_id: cap.optional(envelope.message_id.as_deref()),
         details: type_details,
@@ -782,6 +802,37 @@ mod tests {
     }
 
     #[test]
+    fn ses_region_comes_from_the_source_arn_else_the_topic_and_follows_source() {
+        let from_source = entries(
+            r#"{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"a@example.com"}]},
+            "mail":{"source":"s@example.com","sourceArn":"arn:aws:ses:eu-west-1:123456789012:identity/example.com"}}"#,
+            LogFormat::Json,
+        );
+        assert_eq!(json(&from_source[0])["sesRegion"], "eu-west-1");
+        assert!(
+            from_source[0]
+                .message
+                .contains(r#""source":"s@example.com","sesRegion":"eu-west-1","#),
+            "right after source: {}",
+            from_source[0].message
+        );
+        // No sourceArn (or not an SES ARN): the topic's region (us-east-1 in envelope()).
+        for mail in [
+            r#"{}"#,
+            r#"{"sourceArn":"arn:aws:sns:eu-west-1:123456789012:x"}"#,
+        ] {
+            let message = format!(
+                r#"{{"notificationType":"Delivery","delivery":{{"recipients":["a@example.com"]}},"mail":{mail}}}"#
+            );
+            let from_topic = entries(&message, LogFormat::Json);
+            assert_eq!(json(&from_topic[0])["sesRegion"], "us-east-1", "{mail}");
+        }
+        let mut no_topic = envelope();
+        no_topic.topic_arn = None;
+        assert_eq!(ses_region(None, &no_topic), None);
+    }
+
+    #[test]
     fn unrecognized_entries_keep_the_message_verbatim_with_reason_and_ids() {
         let raw = "not json \u{0} at all";
         let entry = unrecognized_entry(
@@ -795,6 +846,7 @@ mod tests {
         assert_eq!(event["reason"], "the message is not JSON");
         assert_eq!(event["snsMessageId"], envelope().message_id.unwrap());
         assert_eq!(event["topicArn"], envelope().topic_arn.unwrap());
+        assert_eq!(event["sesRegion"], "us-east-1");
         assert_eq!(entry.timestamp_ms, SNS_TIMESTAMP_MS);
     }
 }

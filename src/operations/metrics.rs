@@ -11,12 +11,15 @@
 //! - `Events` by `NotificationType`, one document per type;
 //! - `Bounces` by `EffectiveBounceType` and, separately, by `Reason` (dimension sets
 //!   `[["EffectiveBounceType"], ["Reason"]]`), one document per pair;
-//! - `Complaints` by `ComplaintFeedbackType`; `Delays` by `DelayType`.
+//! - `Complaints` by `ComplaintFeedbackType`; `Delays` by `DelayType`;
+//! - `SuppressionsMade` and `SuppressionFailures` by `Region`, one document per region suppressed into
+//!   (`SUPPRESS_REGIONS`), so a region whose list keeps failing stands out.
 //!
 //! Dimension values partly come from SES, so from whoever can publish to the topic: each is kept
 //! only when it is one of a fixed set of known values, anything else becomes [`OTHER`] and an absent
 //! value [`NONE`]. The number of metrics CloudWatch can be made to create is therefore bounded, and
-//! no dimension value ever carries text from a message (such as an address).
+//! no dimension value ever carries text from a message (such as an address). `Region` values come from
+//! the configuration, never from a message.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +85,7 @@ const EFFECTIVE_BOUNCE_TYPE: &str = "EffectiveBounceType";
 const REASON: &str = "Reason";
 const COMPLAINT_FEEDBACK_TYPE: &str = "ComplaintFeedbackType";
 const DELAY_TYPE: &str = "DelayType";
+const REGION: &str = "Region";
 
 /// How many metrics the totals document carries.
 const TOTALS: usize = 8;
@@ -109,6 +113,8 @@ pub struct Metrics {
     complaints: BTreeMap<&'static str, u64>,
     /// By `DelayType`.
     delays: BTreeMap<&'static str, u64>,
+    /// (`SuppressionsMade`, `SuppressionFailures`) by `Region`.
+    suppressions_by_region: BTreeMap<String, (u64, u64)>,
 }
 
 impl Metrics {
@@ -183,6 +189,25 @@ impl Metrics {
         }
     }
 
+    /// One suppression into `region`'s list, made or failed (`SuppressionsMade` or `SuppressionFailures`
+    /// by `Region`); the totals are [`Metrics::count_suppression`]'s. Allocates the region's name once per
+    /// invocation that suppresses into it.
+    pub fn count_regional_suppression(&mut self, region: &str, ok: bool) {
+        let counts = match self.suppressions_by_region.get_mut(region) {
+            Some(counts) => counts,
+            None => self
+                .suppressions_by_region
+                .entry(region.to_owned())
+                .or_default(),
+        };
+        bump(if ok { &mut counts.0 } else { &mut counts.1 }, 1);
+    }
+
+    /// (`SuppressionsMade`, `SuppressionFailures`) by region.
+    pub fn suppressions_by_region(&self) -> &BTreeMap<String, (u64, u64)> {
+        &self.suppressions_by_region
+    }
+
     /// `events` log events not stored by a failed invocation (`WriteFailures`).
     pub fn count_write_failure(&mut self, events: usize) {
         bump(&mut self.write_failures, to_u64(events));
@@ -229,10 +254,11 @@ impl Metrics {
             && self.bounces.is_empty()
             && self.complaints.is_empty()
             && self.delays.is_empty()
+            && self.suppressions_by_region.is_empty()
     }
 
     /// EMF documents, one JSON line each; empty when nothing was counted. The totals come first,
-    /// then `Events`, `Bounces`, `Complaints` and `Delays`, each in dimension-value order.
+    /// then `Events`, `Bounces`, `Complaints`, `Delays` and the suppressions by region, each in dimension-value order.
     ///
     /// `namespace` goes into every document as given (JSON-escaped); check it with
     /// [`is_valid_namespace`] when reading the configuration. `timestamp_ms` is the time of the
@@ -242,7 +268,11 @@ impl Metrics {
             return Vec::new();
         }
         let mut lines = Vec::with_capacity(
-            1 + self.events.len() + self.bounces.len() + self.complaints.len() + self.delays.len(),
+            1 + self.events.len()
+                + self.bounces.len()
+                + self.complaints.len()
+                + self.delays.len()
+                + self.suppressions_by_region.len(),
         );
         lines.push(document(
             namespace,
@@ -288,6 +318,15 @@ impl Metrics {
                 &[&[DELAY_TYPE]],
                 &[(DELAY_TYPE, delay_type)],
                 &[(DELAYS, count)],
+            ));
+        }
+        for (region, &(made, failed)) in &self.suppressions_by_region {
+            lines.push(document(
+                namespace,
+                timestamp_ms,
+                &[&[REGION]],
+                &[(REGION, region)],
+                &[(SUPPRESSIONS_MADE, made), (SUPPRESSION_FAILURES, failed)],
             ));
         }
         lines
@@ -490,6 +529,33 @@ mod tests {
         assert_eq!(directive["Dimensions"], json!([[]]));
         assert_eq!(directive["Metrics"].as_array().map(Vec::len), Some(TOTALS));
         assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+    }
+
+    #[test]
+    fn suppressions_are_counted_per_region_in_a_document_each() {
+        let mut metrics = Metrics::new();
+        metrics.count_regional_suppression("us-east-1", true);
+        metrics.count_regional_suppression("eu-west-1", true);
+        metrics.count_regional_suppression("eu-west-1", false);
+        metrics.count_regional_suppression("eu-west-1", false);
+        assert!(!metrics.is_empty());
+        let lines = metrics.emf_lines("SesFeedback", 1);
+        let regional: Vec<Value> = lines.iter().map(|l| parse(l)).skip(1).collect();
+        assert_eq!(regional.len(), 2, "{lines:?}");
+        assert_eq!(
+            (
+                &regional[0]["Region"],
+                &regional[0]["SuppressionsMade"],
+                &regional[0]["SuppressionFailures"]
+            ),
+            (&json!("eu-west-1"), &json!(1), &json!(2))
+        );
+        assert_eq!(
+            (&regional[1]["Region"], &regional[1]["SuppressionsMade"]),
+            (&json!("us-east-1"), &json!(1))
+        );
+        let directive = &regional[1]["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["Region"]]));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Optional suppression: adding addresses that really bounced hard (or complained) to the SES account-level
-//! suppression list, so nobody mails them again. Off by default.
+//! suppression list, so nobody mails them again. Off by default. That list is regional, so the function adds
+//! every address to the list of each region in `SUPPRESS_REGIONS` (its own region by default).
 
 use std::future::Future;
 
+use aws_config::{Region, SdkConfig};
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::put_suppressed_destination::PutSuppressedDestinationError;
 use aws_sdk_sesv2::types::SuppressionListReason;
@@ -76,6 +78,30 @@ pub trait Suppressor: Sync {
         address: &str,
         reason: SuppressionReason,
     ) -> impl Future<Output = Result<(), SuppressError>> + Send;
+
+    /// Adds `address` to the list of every region this suppressor serves, the regions concurrently: one
+    /// outcome per region, a failure in one leaving the others alone. By default, the one list
+    /// [`Suppressor::suppress`] adds to, of no named region.
+    fn suppress_in_every_region<'a>(
+        &'a self,
+        address: &'a str,
+        reason: SuppressionReason,
+    ) -> impl Future<Output = Vec<RegionalOutcome<'a>>> + Send + 'a {
+        async move {
+            vec![RegionalOutcome {
+                region: None,
+                result: self.suppress(address, reason).await,
+            }]
+        }
+    }
+}
+
+/// What adding one address to one region's list came to.
+#[derive(Debug)]
+pub struct RegionalOutcome<'a> {
+    /// The region whose list it was, when the suppressor names it.
+    pub region: Option<&'a str>,
+    pub result: Result<(), SuppressError>,
 }
 
 /// What the function uses when `SUPPRESS=off`.
@@ -87,18 +113,84 @@ impl Suppressor for NoSuppression {
     }
 }
 
-/// The SES v2 account-level suppression list.
+/// The SES v2 account-level suppression lists of one or more regions.
 pub struct SesSuppressor {
+    lists: Vec<RegionalList>,
+}
+
+/// One region's list: the region, and an SES client that signs for it and calls its endpoint.
+struct RegionalList {
+    region: String,
     client: aws_sdk_sesv2::Client,
 }
 
 impl SesSuppressor {
+    /// The list of `client`'s region.
     pub fn new(client: aws_sdk_sesv2::Client) -> Self {
-        SesSuppressor { client }
+        let region = client.config().region().map(Region::to_string);
+        SesSuppressor::with_clients([(region.unwrap_or_default(), client)])
+    }
+
+    /// The lists of `regions`, in order: one client each, configured as `sdk_config` but for its region
+    /// (credentials, retries, timeouts and endpoint settings shared). Build it once per execution
+    /// environment; no region, no client.
+    pub fn in_regions(sdk_config: &SdkConfig, regions: &[String]) -> Self {
+        SesSuppressor::with_clients(regions.iter().map(|region| {
+            let config = aws_sdk_sesv2::config::Builder::from(sdk_config)
+                .region(Region::new(region.clone()))
+                .build();
+            (region.clone(), aws_sdk_sesv2::Client::from_conf(config))
+        }))
+    }
+
+    /// The lists of the given regions, each through its client (tests: mocks).
+    pub fn with_clients(
+        clients: impl IntoIterator<Item = (String, aws_sdk_sesv2::Client)>,
+    ) -> Self {
+        SesSuppressor {
+            lists: clients
+                .into_iter()
+                .map(|(region, client)| RegionalList { region, client })
+                .collect(),
+        }
+    }
+
+    /// The regions whose lists every suppression goes to.
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        self.lists.iter().map(|list| list.region.as_str())
     }
 }
 
 impl Suppressor for SesSuppressor {
+    /// Adds `address` to every region's list; the first failure, if any.
+    async fn suppress(
+        &self,
+        address: &str,
+        reason: SuppressionReason,
+    ) -> Result<(), SuppressError> {
+        self.suppress_in_every_region(address, reason)
+            .await
+            .into_iter()
+            .try_for_each(|outcome| outcome.result)
+    }
+
+    async fn suppress_in_every_region<'a>(
+        &'a self,
+        address: &'a str,
+        reason: SuppressionReason,
+    ) -> Vec<RegionalOutcome<'a>> {
+        let attempts = self.lists.iter().map(|list| async move {
+            RegionalOutcome {
+                // A client without a region (a test's) names none.
+                region: Some(list.region.as_str()).filter(|region| !region.is_empty()),
+                result: list.suppress(address, reason).await,
+            }
+        });
+        futures_util::future::join_all(attempts).await
+    }
+}
+
+impl RegionalList {
     async fn suppress(
         &self,
         address: &str,

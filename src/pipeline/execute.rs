@@ -93,8 +93,8 @@ pub(crate) async fn execute<S: LogSink, P: Suppressor>(
     (counts, stored)
 }
 
-/// Suppression is a side effect: a failure is logged and counted, and never fails the invocation
-/// (the log events are stored already).
+/// Suppression is a side effect: a failure is logged and counted, per region, and never fails the invocation
+/// (the log events are stored already) or keeps the address from the other regions' lists.
 async fn suppress<P: Suppressor>(
     suppressor: &P,
     addresses: Vec<(String, SuppressionReason)>,
@@ -102,25 +102,29 @@ async fn suppress<P: Suppressor>(
 ) {
     let attempts = addresses
         .iter()
-        .map(|(address, reason)| suppressor.suppress(address, *reason));
+        .map(|(address, reason)| suppressor.suppress_in_every_region(address, *reason));
     let mut made = 0;
-    for result in join_all(attempts).await {
-        match result {
-            Ok(()) => {
-                counts.count_suppression(true);
-                made += 1;
-            }
-            Err(error) => {
-                counts.count_suppression(false);
-                // The SDK's message names the operation and the error, never the address.
-                warn!(%error, "could not add an address to the SES suppression list");
-            }
+    for outcome in join_all(attempts).await.into_iter().flatten() {
+        let ok = outcome.result.is_ok();
+        counts.count_suppression(ok);
+        if let Some(region) = outcome.region {
+            counts.count_regional_suppression(region, ok);
+        }
+        match outcome.result {
+            Ok(()) => made += 1,
+            // The error names the operation and the error's kind, never the address. Not retried here:
+            // docs/suppression.md says why, and how to catch a region up.
+            Err(error) => warn!(
+                region = outcome.region.unwrap_or("(the client's)"),
+                %error,
+                "could not add an address to this region's SES suppression list"
+            ),
         }
     }
     if made > 0 {
         info!(
             suppressed = made,
-            "added addresses to the SES account-level suppression list"
+            "added addresses to the SES account-level suppression list (counted once per region)"
         );
     }
 }

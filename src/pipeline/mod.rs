@@ -63,7 +63,8 @@ pub struct Summary {
     pub duplicates: u64,
     /// Records refused by ALLOWED_TOPIC_ARNS or ALLOWED_SENDING_ACCOUNTS.
     pub refused: u64,
-    /// Addresses added to the SES suppression list (SUPPRESS), and attempts that failed.
+    /// Additions to the SES suppression lists (SUPPRESS; one per address and region of SUPPRESS_REGIONS),
+    /// and attempts that failed.
     pub suppressed: u64,
     pub suppression_failures: u64,
 }

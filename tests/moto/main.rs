@@ -10,5 +10,6 @@ mod faults;
 mod hostile;
 mod load;
 mod moto;
+mod regions;
 mod replay;
 mod support_selftest;

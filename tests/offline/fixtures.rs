@@ -117,6 +117,10 @@ fn bounce_logs_only_the_bounced_recipient_not_the_first_destination() {
     );
     assert_eq!(event["source"], "sender@example.com");
     assert_eq!(
+        event["sesRegion"], "us-east-1",
+        "the sending identity's region"
+    );
+    assert_eq!(
         event["feedbackId"],
         "0100019f1fa385ec-5f742f91-69eb-57e5-8b1b-c6638622012f-000000"
     );
@@ -140,6 +144,7 @@ fn json_keys_come_in_the_documented_order() {
             "timestamp",
             "messageId",
             "source",
+            "sesRegion",
             "feedbackId",
             "snsMessageId",
             "bounceType",

@@ -1,5 +1,7 @@
 //! SUPPRESS: addresses that really bounced hard (and, if asked, complainers) are added to the SES
-//! account-level suppression list through SES v2 PutSuppressedDestination, tested with aws-smithy-mocks.
+//! account-level suppression list through SES v2 PutSuppressedDestination, tested with aws-smithy-mocks;
+//! SUPPRESS_REGIONS (the lists of several regions) against a local stand-in that checks each request's
+//! signing region.
 
 use crate::support;
 use crate::support::Invoke;
@@ -197,4 +199,117 @@ async fn nothing_is_suppressed_until_its_events_are_stored() {
         .await
         .unwrap_err();
     assert_eq!(bob.num_calls(), 0);
+}
+
+/// The function's SDK configuration (its retries and timeouts) for a local endpoint, in us-east-1.
+async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_sdk_sesv2::config::Credentials;
+    use ses_feedback_logger::storage::cloudwatch::{retry_config, timeout_config};
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+        .load()
+        .await
+}
+
+async fn two_region_handler(
+    stand_in: &support::ses_stand_in::SesStandIn,
+) -> Pipeline<RecordingSink, SesSuppressor> {
+    let regions = ["us-east-1".to_owned(), "eu-west-1".to_owned()];
+    let suppressor = SesSuppressor::in_regions(&sdk_config_for(stand_in.url()).await, &regions);
+    Pipeline::new(RecordingSink::default(), LogFormat::Json)
+        .with_suppression(suppressor, SuppressMode::Hard)
+}
+
+#[tokio::test]
+async fn every_suppression_goes_to_each_listed_regions_list_signed_for_that_region() {
+    let stand_in = support::ses_stand_in::SesStandIn::start().await;
+    let handler = two_region_handler(&stand_in).await;
+    let (summary, metrics) = handler
+        .handle_measured(fixture!("bounce-notification.json"))
+        .await;
+    assert_eq!(summary.unwrap().suppressed, 2, "bob, once per region");
+    let mut calls = stand_in.calls();
+    calls.sort_by(|a, b| a.signing_region.cmp(&b.signing_region));
+    let seen: Vec<_> = calls
+        .iter()
+        .map(|call| {
+            (
+                call.signing_region.as_str(),
+                call.signing_service.as_str(),
+                call.email_address.as_str(),
+                call.reason.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("eu-west-1", "ses", "bob@example.org", "BOUNCE"),
+            ("us-east-1", "ses", "bob@example.org", "BOUNCE"),
+        ]
+    );
+    let by_region: Vec<_> = metrics
+        .suppressions_by_region()
+        .clone()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        by_region,
+        [
+            ("eu-west-1".to_owned(), (1, 0)),
+            ("us-east-1".to_owned(), (1, 0))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_region_that_refuses_is_counted_alone_and_neither_the_other_region_nor_the_events_suffer()
+{
+    let stand_in = support::ses_stand_in::SesStandIn::start().await;
+    stand_in.fail("eu-west-1", &[400]);
+    let handler = two_region_handler(&stand_in).await;
+    let (summary, metrics) = handler
+        .handle_measured(fixture!("bounce-notification.json"))
+        .await;
+    let summary = summary.expect("a failed suppression never fails the invocation");
+    assert_eq!((summary.suppressed, summary.suppression_failures), (1, 1));
+    assert_eq!(stand_in.suppressed_in("us-east-1"), ["bob@example.org"]);
+    assert!(stand_in.suppressed_in("eu-west-1").is_empty());
+    assert_eq!(
+        stand_in.calls().len(),
+        2,
+        "a refusal is not retried: trying again gets the same answer"
+    );
+    assert_eq!(metrics.suppressions_by_region()["eu-west-1"], (0, 1));
+    assert_eq!(metrics.suppressions_by_region()["us-east-1"], (1, 0));
+    let emf = metrics.emf_lines("SesFeedbackLogger", 0).join("\n");
+    assert!(
+        emf.contains(r#""Region":"eu-west-1","SuppressionsMade":0,"SuppressionFailures":1"#),
+        "{emf}"
+    );
+    assert_eq!(handler.sink().messages("Bounce").len(), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_region_is_retried_by_the_sdk_within_the_invocation() {
+    let stand_in = support::ses_stand_in::SesStandIn::start().await;
+    stand_in.fail("eu-west-1", &[429, 429]);
+    let handler = two_region_handler(&stand_in).await;
+    let summary = handler
+        .handle(fixture!("bounce-notification.json"))
+        .await
+        .unwrap();
+    assert_eq!((summary.suppressed, summary.suppression_failures), (2, 0));
+    let statuses: Vec<u16> = stand_in
+        .calls()
+        .into_iter()
+        .filter(|call| call.signing_region == "eu-west-1")
+        .map(|call| call.status)
+        .collect();
+    assert_eq!(statuses, [429, 429, 200]);
 }

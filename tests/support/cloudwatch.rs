@@ -21,8 +21,14 @@ pub fn moto_endpoint() -> String {
 /// credentials and us-east-1. Built through aws-config like the function's own client, so it has the same
 /// default retry and timeout behaviour.
 pub async fn cloudwatch_client(endpoint: &str) -> Client {
+    cloudwatch_client_in(endpoint, "us-east-1").await
+}
+
+/// [`cloudwatch_client`] for `region`: moto keeps each region's log groups apart, by the region a request is
+/// signed for.
+pub async fn cloudwatch_client_in(endpoint: &str, region: &'static str) -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region))
         .credentials_provider(Credentials::new(
             "testing",
             "testing",

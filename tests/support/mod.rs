@@ -9,6 +9,7 @@
 //! - [`invoke`]: [`Invoke`], the pipeline's answer to a Lambda payload as each test reads it.
 //! - [`events`]: the sample events, by listing `events/`.
 //! - [`privacy`]: [`hmac_sha256_hex`], to check hashed addresses.
+//! - [`ses_stand_in`]: [`SesStandIn`], SES v2's PutSuppressedDestination (not in moto), by signing region.
 //!
 //! Also in this folder, for tests/offline/: `recording_sink.rs` (`RecordingSink`, a fake of
 //! the CloudWatch seam for handler tests) and `sns_stand_in.rs` (SNS's hosts, keys and signer for the HTTPS
@@ -22,8 +23,11 @@ pub mod invoke;
 pub mod privacy;
 pub mod proxy;
 pub mod runtime_api;
+pub mod ses_stand_in;
 
-pub use cloudwatch::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
+pub use cloudwatch::{
+    cloudwatch_client, cloudwatch_client_in, moto_endpoint, read_stream, stream_names, unique_name,
+};
 pub use function::{spawn_function, FunctionProcess};
 pub use invoke::Invoke;
 pub use privacy::hmac_sha256_hex;
@@ -32,3 +36,4 @@ pub use proxy::{Fault, RecordingProxy};
 #[allow(unused_imports)]
 pub use proxy::Timing;
 pub use runtime_api::{Outcome, RuntimeApi};
+pub use ses_stand_in::SesStandIn;

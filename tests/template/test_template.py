@@ -32,7 +32,12 @@ CLOUDWATCH_RETENTION_DAYS = [
     3288, 3653,
 ]
 ARN_PREFIX = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-FEEDBACK_STREAMS_ARN = ARN_PREFIX + "${FeedbackLogGroup}:log-stream:*"
+# The feedback group may be in another region (FeedbackLogGroupRegion), so its streams' ARN names the region
+# as the Sub variable GroupRegion and the group by its name parameter.
+FEEDBACK_STREAMS_ARN = (
+    "arn:${AWS::Partition}:logs:${GroupRegion}:${AWS::AccountId}:log-group:${FeedbackLogGroupName}:log-stream:*"
+)
+GROUP_REGION = {"Fn::If": ["OwnsFeedbackLogGroup", {"Ref": "AWS::Region"}, {"Ref": "FeedbackLogGroupRegion"}]}
 FEEDBACK_GROUP_ARNS = {ARN_PREFIX + "${FeedbackLogGroup}", ARN_PREFIX + "${FeedbackLogGroup}:*"}
 OWN_STREAMS_ARN = ARN_PREFIX + "${FunctionLogGroup}:log-stream:*"
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
@@ -148,8 +153,16 @@ def _policies(role: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]
 
 
 def _policy_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """The policy's statements; one under `Fn::If [Condition, statement, AWS::NoValue]` as the statement."""
     statements = policy["PolicyDocument"]["Statement"]
-    return statements if isinstance(statements, list) else [statements]
+    statements = statements if isinstance(statements, list) else [statements]
+    unwrapped = []
+    for statement in statements:
+        if set(statement) == {"Fn::If"}:
+            _condition, statement, absent = statement["Fn::If"]
+            assert absent == NO_VALUE, f"a conditional statement must be absent otherwise: {statement}"
+        unwrapped.append(statement)
+    return unwrapped
 
 
 def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -164,9 +177,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sub_text(value: Any) -> Any:
-    """The text of a !Sub (string form), or the value itself."""
+    """The text of a !Sub (either form), or the value itself."""
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         return value["Fn::Sub"]
+    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], list):
+        return value["Fn::Sub"][0]
     return value
 
 
@@ -365,7 +380,11 @@ def test_function_logs_json_to_its_own_log_group_with_retention(template: dict[s
 
 def test_function_environment_names_feedback_group_format_and_topic(template: dict[str, Any]) -> None:
     env = _function(template)["Properties"]["Environment"]["Variables"]
-    assert env["LOG_GROUP_NAME"] == {"Ref": "FeedbackLogGroup"}
+    # The group's Ref where the stack owns it (the function then waits for it), its name otherwise.
+    assert env["LOG_GROUP_NAME"] == {
+        "Fn::If": ["OwnsFeedbackLogGroup", {"Ref": "FeedbackLogGroup"}, {"Ref": "FeedbackLogGroupName"}]
+    }
+    assert env["LOG_GROUP_REGION"] == {"Ref": "FeedbackLogGroupRegion"}
     assert env["LOG_FORMAT"] == {"Ref": "LogFormat"}
     assert env["ALLOWED_TOPIC_ARNS"] == TOPIC_IN_USE
     log_format = template["Parameters"]["LogFormat"]
@@ -401,17 +420,19 @@ def test_function_role_holds_only_the_needed_actions_on_their_own_resources(expa
 
 
 def test_function_may_write_only_to_the_feedback_group_streams(expanded: dict[str, Any]) -> None:
-    """The feedback write permissions name the feedback group, whose Ref is its name."""
+    """The feedback write permissions name the feedback group by its name, in its region."""
     feedback_grants = [
-        (action, _sub_text(resource))
+        (action, _sub_text(resource), resource["Fn::Sub"][1])
         for statement in _statements(_function_role(expanded))
         for action in _as_list(statement["Action"])
         for resource in _as_list(statement["Resource"])
-        if "${FeedbackLogGroup}" in str(_sub_text(resource))
+        if "${FeedbackLogGroupName}" in str(_sub_text(resource))
     ]
-    assert ("logs:CreateLogStream", FEEDBACK_STREAMS_ARN) in feedback_grants
-    assert ("logs:PutLogEvents", FEEDBACK_STREAMS_ARN) in feedback_grants
-    assert ("logs:GetLogEvents", FEEDBACK_STREAMS_ARN) in feedback_grants
+    where = {"GroupRegion": GROUP_REGION}
+    assert ("logs:CreateLogStream", FEEDBACK_STREAMS_ARN, where) in feedback_grants
+    assert ("logs:PutLogEvents", FEEDBACK_STREAMS_ARN, where) in feedback_grants
+    assert ("logs:GetLogEvents", FEEDBACK_STREAMS_ARN, where) in feedback_grants
+    assert len(feedback_grants) == 3
     group = expanded["Resources"]["FeedbackLogGroup"]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["LogGroupName"] == {"Ref": "FeedbackLogGroupName"}
@@ -457,7 +478,7 @@ def test_no_wildcard_in_function_role_except_log_suffixes_and_the_two_justified_
     hash key parameter, when that parameter is set without its KMS key."""
     parameters = DEPLOYMENTS[deployment]
     role = _resolved_role(expanded, **parameters)
-    log_suffixes = {FEEDBACK_STREAMS_ARN, OWN_STREAMS_ARN, ARN_PREFIX + "${FeedbackLogGroup}:*"}
+    log_suffixes = {ARN_PREFIX + "ses-feedback:log-stream:*", OWN_STREAMS_ARN, ARN_PREFIX + "${FeedbackLogGroup}:*"}
     suppression_on = parameters.get("Suppress", "off") != "off"
     hash_key_parameter = parameters.get("AddressHashKeyParameter", "")
     account_keys_expected = bool(hash_key_parameter) and not parameters.get("AddressHashKeyKmsKeyArn")
@@ -543,7 +564,13 @@ def test_put_suppressed_destination_is_granted_only_under_suppression_on(
     (statement,) = _policy_statements(present)
     assert statement["Action"] == "ses:PutSuppressedDestination"
     assert statement["Resource"] == "*"
-    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:RequestedRegion": {
+                "Fn::If": ["HasSuppressRegions", {"Fn::Split": [",", {"Ref": "SuppressRegions"}]}, {"Ref": "AWS::Region"}]
+            }
+        }
+    }
     for value, expected in (("off", 0), ("hard", 1), ("hard-and-complaints", 1)):
         granted = [
             s for s in _statements(_resolved_role(tpl, Suppress=value))
@@ -1435,6 +1462,7 @@ QUERIES = {
         "sort bounces desc",
     ],
     "BounceReasonsOverTimeQuery": ['notificationType = "Bounce"', "by reason, bin(1h)"],
+    "FeedbackByRegionQuery": ['coalesce(sesRegion, "(none)") as region', "by region, notificationType", "filter sesRegion"],
 }
 # The queries over what the function derives from each bounce (reason, effectiveBounceType).
 REASON_QUERIES = {
@@ -1456,6 +1484,7 @@ def test_saved_query_runs_over_the_feedback_group(template: dict[str, Any], name
     query = template["Resources"][name]
     assert query["Type"] == "AWS::Logs::QueryDefinition"
     props = query["Properties"]
+    assert query["Condition"] == "OwnsFeedbackLogGroup", "queries are regional: only where the group is"
     assert props["LogGroupNames"] == [{"Ref": "FeedbackLogGroup"}]
     for fragment in QUERIES[name]:
         assert fragment in props["QueryString"], f"{name} lacks {fragment!r}"
@@ -1464,12 +1493,12 @@ def test_saved_query_runs_over_the_feedback_group(template: dict[str, Any], name
     assert props["QueryString"].count('"') % 2 == 0
 
 
-def test_there_are_exactly_the_eight_saved_queries(template: dict[str, Any]) -> None:
+def test_there_are_exactly_the_nine_saved_queries(template: dict[str, Any]) -> None:
     assert sorted(_resources_of_type(template, "AWS::Logs::QueryDefinition")) == sorted(QUERIES)
 
 
 LOGGED_FIELDS = {
-    "emailAddress", "notificationType", "timestamp", "messageId", "source", "feedbackId", "snsMessageId",
+    "emailAddress", "notificationType", "timestamp", "messageId", "source", "sesRegion", "feedbackId", "snsMessageId",
     "bounceType", "bounceSubType", "action", "status", "diagnosticCode", "reportingMTA", "remoteMtaIp",
     "reason", "effectiveBounceType", "recipientDomain",
     "complaintFeedbackType", "complaintSubType", "userAgent", "arrivalDate", "smtpResponse",
@@ -1543,7 +1572,9 @@ def test_outputs_give_topic_function_group_queue_and_wiring_commands(template: d
         assert name in outputs, f"missing output {name}"
     assert outputs["TopicArn"]["Value"] == TOPIC_IN_USE
     assert outputs["FunctionName"]["Value"] == {"Ref": "FeedbackFunction"}
-    assert outputs["FeedbackLogGroupName"]["Value"] == {"Ref": "FeedbackLogGroup"}
+    assert outputs["FeedbackLogGroupName"]["Value"] == {
+        "Fn::If": ["OwnsFeedbackLogGroup", {"Ref": "FeedbackLogGroup"}, {"Ref": "FeedbackLogGroupName"}]
+    }
     assert outputs["FailureQueueUrl"]["Value"] == {"Ref": "FailureQueue"}
 
 
@@ -1901,3 +1932,106 @@ def test_archive_outputs_name_the_bucket_table_and_workgroup(template: dict[str,
     assert outputs["ArchiveBucketName"]["Value"] == {"Ref": "ArchiveBucket"}
     assert outputs["ArchiveTableName"]["Value"] == {"Fn::Sub": "${ArchiveDatabase}.${ArchiveTable}"}
     assert outputs["ArchiveWorkGroupName"]["Value"] == {"Ref": "ArchiveWorkGroup"}
+# ------------------------------------------------------------------------------------ several SES regions
+# docs/regions.md: a "central" stack in the region of the feedback log group owns it; a "member" stack in
+# another SES region writes into it. HERE is eu-west-1.
+
+CENTRAL = {"FeedbackLogGroupRegion": "", "Suppress": "hard", "SuppressRegions": "eu-west-1,us-east-1"}
+CENTRAL_NAMED = {**CENTRAL, "FeedbackLogGroupRegion": "eu-west-1"}
+MEMBER = {"FeedbackLogGroupRegion": "us-east-1", "Suppress": "hard", "SuppressRegions": "eu-west-1,us-east-1"}
+QUERY_RESOURCES = ["FeedbackLogGroup", *sorted(QUERIES)]
+
+
+def _logs_grants(role: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (action, resource)
+        for statement in _statements(role)
+        for action in _as_list(statement["Action"])
+        if action.startswith("logs:")
+        for resource in _as_list(statement["Resource"])
+    }
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+@pytest.mark.parametrize("central", [CENTRAL, CENTRAL_NAMED], ids=["group region empty", "group region named"])
+def test_the_central_stack_owns_the_feedback_group_and_the_saved_queries(
+    request: pytest.FixtureRequest, source: str, central: dict[str, str]
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(tpl, pseudo=HERE, **central)
+    deployed = deployment.resources()
+    for name in QUERY_RESOURCES:
+        assert name in deployed, f"the central stack has {name}"
+    assert "FeedbackDashboard" in deployed
+    grants = _logs_grants(deployed[_role_name(tpl)])
+    group = "arn:aws:logs:eu-west-1:123456789012:log-group:"
+    assert ("logs:PutLogEvents", group + "ses-feedback:log-stream:*") in grants
+    assert ("logs:CreateLogGroup", group + "${FeedbackLogGroup}") in grants, "may recreate its own group"
+    env = deployed["FeedbackFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["LOG_GROUP_NAME"] == "${FeedbackLogGroup}", "the function waits for the group it writes to"
+    assert deployment.resolve(tpl["Outputs"]["FeedbackLogGroupRegion"]["Value"]) == "eu-west-1"
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_a_member_stack_only_writes_into_the_central_group_in_its_region(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(tpl, pseudo=HERE, **MEMBER)
+    deployed = deployment.resources()
+    for name in QUERY_RESOURCES:
+        assert name not in deployed, f"a member stack has no {name}"
+    assert "FeedbackDashboard" in deployed, "each region's stack keeps its own dashboard"
+    grants = _logs_grants(deployed[_role_name(tpl)])
+    central_streams = "arn:aws:logs:us-east-1:123456789012:log-group:ses-feedback:log-stream:*"
+    own_streams = "arn:aws:logs:eu-west-1:123456789012:log-group:${FunctionLogGroup}:log-stream:*"
+    assert grants == {
+        ("logs:CreateLogStream", central_streams),
+        ("logs:PutLogEvents", central_streams),
+        ("logs:GetLogEvents", central_streams),
+        ("logs:CreateLogStream", own_streams),
+        ("logs:PutLogEvents", own_streams),
+    }, "the central group's streams, in its region, and the function's own log; no CreateLogGroup"
+    env = deployed["FeedbackFunction"]["Properties"]["Environment"]["Variables"]
+    assert (env["LOG_GROUP_NAME"], env["LOG_GROUP_REGION"]) == ("ses-feedback", "us-east-1")
+    outputs = tpl["Outputs"]
+    assert deployment.resolve(outputs["FeedbackLogGroupName"]["Value"]) == "ses-feedback"
+    assert deployment.resolve(outputs["FeedbackLogGroupRegion"]["Value"]) == "us-east-1"
+    # The dashboard names only what this stack has.
+    text = _dashboard_body_text(tpl, **MEMBER)
+    for name in set(re.findall(r"\$\{([^}]+)\}", text)):
+        assert name in tpl["Parameters"] or name in PSEUDO_PARAMETERS or name.split(".")[0] in deployed, name
+    assert "ses-feedback** (in us-east-1)" in _Deployment(tpl, **MEMBER)._sub(text)
+    assert "queries: in the stack of us-east-1, where the group is" in text
+    assert "queries: **${AWS::StackName}/...**" in _dashboard_body_text(tpl, **CENTRAL)
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+@pytest.mark.parametrize(
+    "regions, granted",
+    [("", "eu-west-1"), ("us-east-1", ["us-east-1"]), ("eu-west-1,us-east-1,ap-southeast-2", ["eu-west-1", "us-east-1", "ap-southeast-2"])],
+)
+def test_suppression_is_granted_in_exactly_the_listed_regions(
+    request: pytest.FixtureRequest, source: str, regions: str, granted: Any
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(tpl, pseudo=HERE, Suppress="hard", SuppressRegions=regions)
+    role = deployment.resource(_role_name(tpl))
+    (statement,) = [s for s in _statements(role) if s["Action"] == "ses:PutSuppressedDestination"]
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": granted}}
+    env = deployment.resource("FeedbackFunction")["Properties"]["Environment"]["Variables"]
+    assert env["SUPPRESS_REGIONS"] == regions, "empty: the function's own region, as granted"
+
+
+def test_region_parameters_take_region_names_only(template: dict[str, Any]) -> None:
+    lists = re.compile(template["Parameters"]["SuppressRegions"]["AllowedPattern"])
+    one = re.compile(template["Parameters"]["FeedbackLogGroupRegion"]["AllowedPattern"])
+    for good in ["", "us-east-1", "us-gov-west-1", "cn-north-1"]:
+        assert lists.fullmatch(good) and one.fullmatch(good), good
+    assert lists.fullmatch("us-east-1,eu-west-1,ap-southeast-2")
+    for bad in ["Ireland", "eu-west-1a", "us-east-1,", "us-east-1, eu-west-1", "EU-WEST-1", "eu-west"]:
+        assert not lists.fullmatch(bad), bad
+        assert not one.fullmatch(bad), bad
+    assert not one.fullmatch("us-east-1,eu-west-1"), "one region for the group"
+    for name in ("SuppressRegions", "FeedbackLogGroupRegion"):
+        assert template["Parameters"][name]["Default"] == "", "default: the stack's own region"
