@@ -27,6 +27,10 @@ pub const MAX_MESSAGE_BYTES: usize = 1_048_576 - 26;
 /// The stream that keeps, verbatim, every message that is not SES feedback of a known type.
 pub const UNRECOGNIZED_STREAM: &str = "Unrecognized";
 
+/// The stream that keeps, verbatim, every SES account-level EventBridge event (sending paused or resumed,
+/// advisor recommendations): not feedback about a recipient, but what an engineer must see beside it.
+pub const ACCOUNT_EVENT_STREAM: &str = "AccountEvent";
+
 const TRUNCATION_MARKER: &str = "…[truncated ";
 
 /// How recipients are written: the layout, and whether addresses are pseudonymised.
@@ -181,6 +185,7 @@ pub fn unrecognized_entry(
         to_json(&UnrecognizedJson {
             reason: cap.text(&reason),
             sns_message_id: cap.optional(envelope.message_id.as_deref()),
+            delivery_id: cap.optional(envelope.delivery_id.as_deref()),
             topic_arn: cap.optional(envelope.topic_arn.as_deref()),
             subject: cap.optional(envelope.subject.as_deref()),
             sns_timestamp: cap.text(&sns_timestamp),
@@ -188,6 +193,20 @@ pub fn unrecognized_entry(
         })
     });
     LogEvent::new(envelope.timestamp_ms, message)
+}
+
+/// The log event that keeps an SES account-level EventBridge event: the event as it arrived (JSON, so
+/// Logs Insights reads its fields), with whatever looks like an address hashed when hashing is on.
+pub fn account_event_entry(text: &str, envelope: &Envelope, formatting: &Formatting) -> LogEvent {
+    let text = match &formatting.address_hasher {
+        Some(hasher) => hasher.redact_all_addresses(text),
+        None => text.into(),
+    };
+    // EventBridge events are far below CloudWatch's event size; the cap is for a hand-made one.
+    LogEvent::new(
+        envelope.timestamp_ms,
+        fit(|cap| capped(&text, cap).into_owned()),
+    )
 }
 
 /// The feedback's own time: the type object's `timestamp`, else `mail.timestamp`, else the SNS timestamp.
@@ -249,6 +268,8 @@ struct FeedbackJson<'a> {
     feedback_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sns_message_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<Capped<'a>>,
     #[serde(flatten)]
     details: TypeDetails<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,6 +418,8 @@ struct UnrecognizedJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     sns_message_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     topic_arn: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<Capped<'a>>,
@@ -483,6 +506,7 @@ fn feedback_json(
         source: cap.optional(mail.and_then(|m| m.source.as_str())),
         feedback_id: detail(|d| &d.feedback_id),
         sns_message_id: cap.optional(envelope.message_id.as_deref()),
+        delivery_id: cap.optional(envelope.delivery_id.as_deref()),
         details: type_details,
         tags: mail.and_then(|m| m.tags.as_deref()),
     })
@@ -620,6 +644,8 @@ mod tests {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback".to_owned()),
             subject: None,
             timestamp_ms: SNS_TIMESTAMP_MS,
+            delivery_id: Some("11111111-2222-3333-4444-555555555555".to_owned()),
+            event_account: None,
         }
     }
 

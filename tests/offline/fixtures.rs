@@ -142,6 +142,7 @@ fn json_keys_come_in_the_documented_order() {
             "source",
             "feedbackId",
             "snsMessageId",
+            "deliveryId",
             "bounceType",
             "bounceSubType",
             "action",

@@ -174,6 +174,8 @@ async fn notifications_signed_with_version_1_or_2_are_stored_with_their_fields()
                         topic_arn: Some(TOPIC.to_owned()),
                         subject: subject.map(str::to_owned),
                         timestamp_ms: 1_772_600_767_890,
+                        delivery_id: Some(MESSAGE_ID.to_owned()),
+                        event_account: None,
                     },
                     content: Content::Message(SES_BOUNCE.to_owned()),
                 }),
