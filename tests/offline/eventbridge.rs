@@ -262,3 +262,43 @@ async fn an_eventbridge_event_in_an_sqs_body_is_read_as_the_event() {
         "known by the event id, not the queue's"
     );
 }
+
+#[tokio::test]
+async fn odd_eventbridge_events_are_kept_or_refused_clearly_never_quoting_an_address() {
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let base = json(fixture!("eventbridge-bounce.json"));
+    let odd = |key: &str, value: Value| {
+        let mut event = base.clone();
+        event[key] = value;
+        event.to_string()
+    };
+    // Read and stored somewhere (Unrecognized, or the feedback streams).
+    for (i, payload) in [
+        odd("detail", "bob@example.com".into()),
+        odd("detail", serde_json::json!(["bob@example.com"])),
+        odd("source", "aws.ses.fake".into()),
+        odd("detail-type", "Something New".into()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut event = json(&payload);
+        event["id"] = format!("odd-{i}").into();
+        let summary = summary(&handler, &event.to_string()).await;
+        assert_eq!(summary.records, 1, "{payload}");
+        assert!(summary.written.values().sum::<u64>() >= 1, "{payload}");
+    }
+    // Not an event EventBridge can send (its envelope fields are its own, `detail` always an object): an
+    // invalid event, retried by Lambda twice and then kept in the failure queue, never quoting the payload.
+    for payload in [
+        odd("detail", Value::Null),
+        odd("detail-type", serde_json::json!({"bob": "bob@example.com"})),
+        odd("source", 7.into()),
+        odd("time", "bob@example.com".into()),
+    ] {
+        let (result, _) = handler.invoke(&payload).await;
+        let error = result.expect_err(&payload);
+        assert_eq!(error.error_type(), "InvalidEvent");
+        assert!(!error.to_string().contains("bob@"), "{error}");
+    }
+}
