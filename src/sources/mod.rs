@@ -97,9 +97,9 @@ impl InboundMessage {
         )
     }
 
-    /// An SQS body, or any text that should be one: an EventBridge event (it has `detail-type`, `source` and
-    /// `detail`), an SNS envelope (it has `Type` and `TopicArn`), else the notification itself. Whatever the body holds is kept: what is not SES feedback is stored
-    /// verbatim by the pipeline.
+    /// An SQS body, or any text that should be one: an EventBridge event (it has `detail-type`, `source`
+    /// and `detail`), an SNS envelope (it has `Type` and `TopicArn`), else the notification itself.
+    /// Whatever the body holds is kept: what is not SES feedback is stored verbatim by the pipeline.
     pub fn from_body(body: String, queue_message_id: Option<String>, received_ms: i64) -> Self {
         // An EventBridge rule can target a queue too; its dead-letter queue holds the event as the body.
         if body.contains("\"detail-type\"") {
@@ -316,12 +316,16 @@ fn read_value(
         let text = value.to_string();
         read_value(value, &text, now_ms, depth + 1)
     };
-    if object.contains_key("Records") {
-        let text = if depth == 0 {
+    // The object's own text: the line as read, else written out again.
+    let own_text = |object| {
+        if depth == 0 {
             text.to_owned()
         } else {
             Value::Object(object).to_string()
-        };
+        }
+    };
+    if object.contains_key("Records") {
+        let text = own_text(object);
         return match read_invocation(&text) {
             Ok(Invocation::Sns(event)) => Ok(event
                 .records
@@ -345,11 +349,7 @@ fn read_value(
         .iter()
         .all(|key| object.contains_key(*key))
     {
-        let text = if depth == 0 {
-            text.to_owned()
-        } else {
-            Value::Object(object).to_string()
-        };
+        let text = own_text(object);
         return serde_json::from_str::<RawDetailEvent>(&text)
             .map(|event| vec![InboundMessage::from_eventbridge(event, &text, now_ms)])
             .map_err(|error| UnusableLine::BadEvent(parse_error(&error).to_string()));
