@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use ses_feedback_logger::feedback::EventType;
-use ses_feedback_logger::log_events::UNRECOGNIZED_STREAM;
+use ses_feedback_logger::log_events::{ACCOUNT_EVENT_STREAM, UNRECOGNIZED_STREAM};
 use support::events::{eventbridge_events, sns_events};
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
@@ -54,7 +54,7 @@ async fn environment(extra: &[(&str, &str)]) -> Environment {
 /// Every stream the function writes.
 fn all_streams() -> Vec<&'static str> {
     let mut streams: Vec<&str> = EventType::ALL.iter().map(|kind| kind.name()).collect();
-    streams.push(UNRECOGNIZED_STREAM);
+    streams.extend([UNRECOGNIZED_STREAM, ACCOUNT_EVENT_STREAM]);
     streams
 }
 
@@ -276,7 +276,7 @@ async fn an_invalid_setting_stops_the_start_naming_the_variable() {
 /// Every address in the fixtures, for checking none is stored or printed.
 fn fixture_addresses() -> Vec<String> {
     let mut addresses = Vec::new();
-    for fixture in sns_events() {
+    for fixture in sns_events().into_iter().chain(eventbridge_events()) {
         for word in fixture
             .text
             .split(|c: char| !(c.is_ascii_alphanumeric() || "@.-_+".contains(c)))
@@ -298,7 +298,7 @@ async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
         function,
         proxy: _proxy,
     } = environment(key_envs).await;
-    for fixture in sns_events() {
+    for fixture in sns_events().into_iter().chain(eventbridge_events()) {
         invoke(&api, &fixture.text).await.expect_response();
     }
     let moto = cloudwatch_client(&moto_endpoint()).await;
