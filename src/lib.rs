@@ -1,8 +1,9 @@
 //! ses-feedback-logger: Amazon SES feedback into CloudWatch Logs, one stream per SES event type.
 //!
 //! The layers, in the order a notification goes through them:
-//! - [`sources`]: the ways in. The Lambda event told apart by its shape (SNS, SQS, a function URL request),
-//!   the SNS envelope, replayed lines, and [`sources::https`] (SNS over HTTPS: signature, URLs, certificates).
+//! - [`sources`]: the ways in. The Lambda event told apart by its shape (SNS, SQS, EventBridge, a function URL
+//!   request), the SNS envelope, [`sources::eventbridge`] (SES events from the default bus), replayed lines, and
+//!   [`sources::https`] (SNS over HTTPS: signature, URLs, certificates).
 //! - [`feedback`]: SES feedback itself, pure: parsing, the bounce [`feedback::reason`], timestamps.
 //! - [`log_events`]: the log events written for it (JSON or plain, addresses hashed when asked).
 //! - [`storage`]: the [`storage::LogSink`] seam, the CloudWatch Logs writer, batching, what was stored.

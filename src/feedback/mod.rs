@@ -120,6 +120,11 @@ pub enum UnrecognizedReason {
     MissingType,
     UnknownType(String),
     NoRecipients(EventType),
+    /// An EventBridge event whose `source` is not SES: its `source` and `detail-type`.
+    OtherSource {
+        source: String,
+        detail_type: String,
+    },
 }
 
 impl UnrecognizedReason {
@@ -131,6 +136,7 @@ impl UnrecognizedReason {
             UnrecognizedReason::MissingType => "missing_type",
             UnrecognizedReason::UnknownType(_) => "unknown_type",
             UnrecognizedReason::NoRecipients(_) => "no_recipients",
+            UnrecognizedReason::OtherSource { .. } => "other_source",
         }
     }
 }
@@ -149,6 +155,13 @@ impl fmt::Display for UnrecognizedReason {
             UnrecognizedReason::NoRecipients(kind) => {
                 write!(f, "the {kind} notification lists no recipient address")
             }
+            UnrecognizedReason::OtherSource {
+                source,
+                detail_type,
+            } => write!(
+                f,
+                "an EventBridge event from source {source:?} (detail-type {detail_type:?}), not from SES"
+            ),
         }
     }
 }

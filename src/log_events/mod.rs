@@ -28,6 +28,10 @@ pub const MAX_MESSAGE_BYTES: usize = 1_048_576 - 26;
 /// The stream that keeps, verbatim, every message that is not SES feedback of a known type.
 pub const UNRECOGNIZED_STREAM: &str = "Unrecognized";
 
+/// The stream that keeps, verbatim, every SES account-level EventBridge event (sending paused or resumed,
+/// advisor recommendations): not feedback about a recipient, but what an engineer must see beside it.
+pub const ACCOUNT_EVENT_STREAM: &str = "AccountEvent";
+
 const TRUNCATION_MARKER: &str = "…[truncated ";
 
 /// How recipients are written: the layout, and whether addresses are pseudonymised.
@@ -184,6 +188,7 @@ pub fn unrecognized_entry(
         to_json(&UnrecognizedJson {
             reason: cap.text(&reason),
             sns_message_id: cap.optional(envelope.message_id.as_deref()),
+            delivery_id: cap.optional(envelope.delivery_id.as_deref()),
             topic_arn: cap.optional(envelope.topic_arn.as_deref()),
             ses_region: cap.optional(ses_region(None, envelope)),
             subject: cap.optional(envelope.subject.as_deref()),
@@ -192,6 +197,20 @@ pub fn unrecognized_entry(
         })
     });
     LogEvent::new(envelope.timestamp_ms, message)
+}
+
+/// The log event that keeps an SES account-level EventBridge event: the event as it arrived (JSON, so
+/// Logs Insights reads its fields), with whatever looks like an address hashed when hashing is on.
+pub fn account_event_entry(text: &str, envelope: &Envelope, formatting: &Formatting) -> LogEvent {
+    let text = match &formatting.address_hasher {
+        Some(hasher) => hasher.redact_all_addresses(text),
+        None => text.into(),
+    };
+    // EventBridge events are far below CloudWatch's event size; the cap is for a hand-made one.
+    LogEvent::new(
+        envelope.timestamp_ms,
+        fit(|cap| capped(&text, cap).into_owned()),
+    )
 }
 
 /// The feedback's own time: the type object's `timestamp`, else `mail.timestamp`, else the SNS timestamp.
@@ -210,10 +229,12 @@ fn feedback_time(feedback: &Feedback, envelope: &Envelope) -> (i64, String) {
 
 /// The SES region a notification came from, as the notification itself says (never where the function
 /// runs): the region of the sending identity's ARN (`mail.sourceArn`), else that of the SNS topic that carried
-/// it. None when neither names one. Borrows only: nothing is allocated per notification.
+/// it, else the `region` of the EventBridge event. None when none names one. Borrows only: nothing is
+/// allocated per notification.
 pub fn ses_region<'a>(mail: Option<&'a Mail>, envelope: &'a Envelope) -> Option<&'a str> {
     mail.and_then(|mail| mail.source_region.as_str())
         .or_else(|| arn_region(envelope.topic_arn.as_deref()?, "sns"))
+        .or_else(|| envelope.event_region.as_deref())
 }
 
 /// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
@@ -265,6 +286,8 @@ struct FeedbackJson<'a> {
     feedback_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sns_message_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<Capped<'a>>,
     #[serde(flatten)]
     details: TypeDetails<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -413,6 +436,8 @@ struct UnrecognizedJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     sns_message_id: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<Capped<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     topic_arn: Option<Capped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ses_region: Option<Capped<'a>>,
@@ -503,6 +528,7 @@ fn feedback_json(
         ses_region: cap.optional(ses_region),
         feedback_id: detail(|d| &d.feedback_id),
         sns_message_id: cap.optional(envelope.message_id.as_deref()),
+        delivery_id: cap.optional(envelope.delivery_id.as_deref()),
         details: type_details,
         tags: mail.and_then(|m| m.tags.as_deref()),
     })
@@ -640,6 +666,9 @@ mod tests {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback".to_owned()),
             subject: None,
             timestamp_ms: SNS_TIMESTAMP_MS,
+            delivery_id: Some("11111111-2222-3333-4444-555555555555".to_owned()),
+            event_account: None,
+            event_region: None,
         }
     }
 
@@ -830,6 +859,9 @@ mod tests {
         let mut no_topic = envelope();
         no_topic.topic_arn = None;
         assert_eq!(ses_region(None, &no_topic), None);
+        // An EventBridge delivery: no topic, the event's region.
+        no_topic.event_region = Some("ap-southeast-2".to_owned());
+        assert_eq!(ses_region(None, &no_topic), Some("ap-southeast-2"));
     }
 
     #[test]

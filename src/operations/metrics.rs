@@ -6,8 +6,9 @@
 //!
 //! Documents, all metrics with unit `Count`:
 //! - invocation totals, no dimensions (`"Dimensions": [[]]`): `Records`, `Unrecognized`, `Refused`,
-//!   `Duplicates`, `SetupMessages`, `SuppressionsMade`, `SuppressionFailures`, `WriteFailures` — all
-//!   eight, zeros included, so alarms and ratios always have a datapoint when the function ran;
+//!   `Duplicates`, `SetupMessages`, `AccountEvents`, `SuppressionsMade`, `SuppressionFailures`,
+//!   `WriteFailures` — all nine, zeros included, so alarms and ratios always have a datapoint when the
+//!   function ran;
 //! - `Events` by `NotificationType`, one document per type;
 //! - `Bounces` by `EffectiveBounceType` and, separately, by `Reason` (dimension sets
 //!   `[["EffectiveBounceType"], ["Reason"]]`), one document per pair;
@@ -34,6 +35,8 @@ pub(crate) const OTHER: &str = "Other";
 pub(crate) const NONE: &str = "None";
 /// The `NotificationType` of messages that were not SES feedback.
 pub(crate) const UNRECOGNIZED: &str = "Unrecognized";
+/// The `NotificationType` of SES account-level EventBridge events (the `AccountEvent` stream).
+pub(crate) const ACCOUNT_EVENT: &str = "AccountEvent";
 
 /// EMF: a MetricDirective carries at most 100 MetricDefinitions.
 const MAX_METRICS_PER_DIRECTIVE: usize = 100;
@@ -73,6 +76,7 @@ const UNRECOGNIZED_METRIC: &str = "Unrecognized";
 const REFUSED: &str = "Refused";
 const DUPLICATES: &str = "Duplicates";
 const SETUP_MESSAGES: &str = "SetupMessages";
+const ACCOUNT_EVENTS: &str = "AccountEvents";
 const SUPPRESSIONS_MADE: &str = "SuppressionsMade";
 const SUPPRESSION_FAILURES: &str = "SuppressionFailures";
 const WRITE_FAILURES: &str = "WriteFailures";
@@ -88,8 +92,8 @@ const DELAY_TYPE: &str = "DelayType";
 const REGION: &str = "Region";
 
 /// How many metrics the totals document carries.
-const TOTALS: usize = 8;
-// The limits hold by construction: the largest directive has the eight totals, and the largest
+const TOTALS: usize = 9;
+// The limits hold by construction: the largest directive has the nine totals, and the largest
 // dimension set one key.
 const _: () = assert!(TOTALS <= MAX_METRICS_PER_DIRECTIVE);
 const _: () = assert!(1 <= MAX_DIMENSIONS_PER_SET);
@@ -102,6 +106,7 @@ pub struct Metrics {
     refused: u64,
     duplicates: u64,
     setup_messages: u64,
+    account_events: u64,
     suppressions_made: u64,
     suppression_failures: u64,
     write_failures: u64,
@@ -128,7 +133,7 @@ impl Metrics {
     }
 
     /// `n` log events of one notification type (`Events` by `NotificationType`): an SES type
-    /// (`Bounce`, `Complaint`, …, `Rendering Failure`, `Subscription`) or [`UNRECOGNIZED`];
+    /// (`Bounce`, `Complaint`, …, `Rendering Failure`, `Subscription`), [`UNRECOGNIZED`] or [`ACCOUNT_EVENT`];
     /// anything else counts under [`OTHER`]. `n == 0` counts nothing.
     pub fn count_events(&mut self, notification_type: &str, n: usize) {
         if n == 0 {
@@ -178,6 +183,11 @@ impl Metrics {
     /// One message SES sends while being set up (`SetupMessages`).
     pub fn count_setup_message(&mut self) {
         bump(&mut self.setup_messages, 1);
+    }
+
+    /// One SES account-level EventBridge event (`AccountEvents`).
+    pub fn count_account_event(&mut self) {
+        bump(&mut self.account_events, 1);
     }
 
     /// One address put on the suppression list (`SuppressionsMade`) or not (`SuppressionFailures`).
@@ -237,6 +247,10 @@ impl Metrics {
 
     pub fn setup_messages(&self) -> u64 {
         self.setup_messages
+    }
+
+    pub fn account_events(&self) -> u64 {
+        self.account_events
     }
 
     pub fn suppressions_made(&self) -> u64 {
@@ -339,6 +353,7 @@ impl Metrics {
             (REFUSED, self.refused),
             (DUPLICATES, self.duplicates),
             (SETUP_MESSAGES, self.setup_messages),
+            (ACCOUNT_EVENTS, self.account_events),
             (SUPPRESSIONS_MADE, self.suppressions_made),
             (SUPPRESSION_FAILURES, self.suppression_failures),
             (WRITE_FAILURES, self.write_failures),
@@ -464,6 +479,9 @@ fn notification_type_value(notification_type: &str) -> &'static str {
     if notification_type == UNRECOGNIZED {
         return UNRECOGNIZED;
     }
+    if notification_type == ACCOUNT_EVENT {
+        return ACCOUNT_EVENT;
+    }
     EventType::from_name(notification_type).map_or(OTHER, EventType::name)
 }
 
@@ -507,7 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn totals_carry_all_eight_metrics_with_zeros() {
+    fn totals_carry_all_nine_metrics_with_zeros() {
         let mut metrics = Metrics::new();
         metrics.count_record();
         let lines = metrics.emf_lines("SesFeedback", 1_700_000_000_000);
@@ -519,6 +537,7 @@ mod tests {
             "Refused",
             "Duplicates",
             "SetupMessages",
+            "AccountEvents",
             "SuppressionsMade",
             "SuppressionFailures",
             "WriteFailures",
@@ -582,6 +601,7 @@ mod tests {
             "Rendering Failure"
         );
         assert_eq!(notification_type_value("Unrecognized"), UNRECOGNIZED);
+        assert_eq!(notification_type_value("AccountEvent"), ACCOUNT_EVENT);
         assert_eq!(notification_type_value("bounce"), OTHER);
         assert_eq!(reason_value("userunknown"), "userunknown");
         assert_eq!(reason_value("UserUnknown"), OTHER);

@@ -58,10 +58,13 @@ pub struct Summary {
     /// Log events written, per stream (`Events`).
     pub written: BTreeMap<&'static str, u64>,
     pub setup_messages: u64,
+    /// SES account-level EventBridge events, each stored whole in the `AccountEvent` stream (`AccountEvents`).
+    pub account_events: u64,
     pub unrecognized: u64,
     /// Records this environment had already stored (SNS redelivery, or Lambda retrying a partial failure).
     pub duplicates: u64,
-    /// Records refused by ALLOWED_TOPIC_ARNS or ALLOWED_SENDING_ACCOUNTS.
+    /// Records refused by ALLOWED_TOPIC_ARNS or ALLOWED_SENDING_ACCOUNTS (for EventBridge, the event's
+    /// `account` too).
     pub refused: u64,
     /// Additions to the SES suppression lists (SUPPRESS; one per address and region of SUPPRESS_REGIONS),
     /// and attempts that failed.
@@ -75,6 +78,7 @@ impl From<&Metrics> for Summary {
             records: counts.records(),
             written: counts.events().clone(),
             setup_messages: counts.setup_messages(),
+            account_events: counts.account_events(),
             unrecognized: counts.unrecognized(),
             duplicates: counts.duplicates(),
             refused: counts.refused(),
@@ -131,6 +135,9 @@ pub enum Response {
     Sqs(SqsBatchResponse),
     /// SNS over HTTPS: the HTTP answer.
     Http(HttpResponse),
+    /// An EventBridge event: what was done, as for SNS (the event is stored, or the invocation fails and
+    /// Lambda's asynchronous retries take over).
+    EventBridge(Summary),
 }
 
 impl<S: LogSink> Pipeline<S> {
@@ -232,6 +239,18 @@ impl<S: LogSink, P: Suppressor> Pipeline<S, P> {
                     );
                 }
                 (result.map(Response::Sqs), counts)
+            }
+            Ok(Invocation::EventBridge(event)) => {
+                // Lambda hands the event over as it was put on the bus; its text is kept for the event
+                // kinds stored whole.
+                let message = InboundMessage::from_eventbridge(
+                    *event,
+                    payload,
+                    Utc::now().timestamp_millis(),
+                );
+                let (counts, stored) = self.store(std::slice::from_ref(&message)).await;
+                let result = stored.into_result().map(|()| Summary::from(&counts));
+                (result.map(Response::EventBridge), counts)
             }
             Ok(Invocation::Http(request)) => {
                 let mut counts = Metrics::new();

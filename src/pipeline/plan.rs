@@ -5,14 +5,19 @@ use std::collections::{BTreeMap, HashSet};
 
 use tracing::{info, warn};
 
-use crate::feedback::{parse_message, EventType, Feedback, ParsedMessage};
-use crate::log_events::{feedback_records, unrecognized_entry, Formatting, UNRECOGNIZED_STREAM};
+use crate::feedback::{parse_message, EventType, Feedback, ParsedMessage, UnrecognizedReason};
+use crate::log_events::{
+    account_event_entry, feedback_records, unrecognized_entry, Formatting, ACCOUNT_EVENT_STREAM,
+    UNRECOGNIZED_STREAM,
+};
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{suppression_reason, SuppressMode, SuppressionReason};
 use crate::sources::{Content, InboundMessage};
 use crate::storage::LogEvent;
 
-/// Who may write: records from other topics, or about mail other accounts sent, are refused.
+/// Who may write: records from other topics, or about mail other accounts sent, are refused. An
+/// EventBridge event names no topic: its `account` is checked against the sending accounts instead (the
+/// rule's event pattern chooses the configuration set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessPolicy {
     pub allowed_topic_arns: Option<Vec<String>>,
@@ -89,18 +94,53 @@ impl Plan {
     fn add(&mut self, index: usize, inbound: &InboundMessage, settings: &Settings) {
         let key = inbound.dedupe_key.as_str();
         let topic_arn = inbound.envelope.topic_arn.as_deref();
-        let logged_topic = topic_arn.unwrap_or("(none: raw delivery)");
+        let event_account = inbound.envelope.event_account.as_deref();
+        let logged_topic = topic_arn.unwrap_or(match event_account {
+            Some(_) => "(none: EventBridge)",
+            None => "(none: raw delivery)",
+        });
         // A raw-delivery message names no topic; its queue's policy decides who may send.
         if topic_arn.is_some_and(|arn| !settings.access.allows_topic(arn)) {
             self.counts.count_refused();
             warn!(topic_arn = logged_topic, message_key = %key, "record from a topic not in ALLOWED_TOPIC_ARNS; not stored");
             return;
         }
+        if let Some(account) = event_account {
+            if !settings
+                .access
+                .allows_account(Some(account).filter(|id| !id.is_empty()))
+            {
+                self.counts.count_refused();
+                warn!(event_account = account, message_key = %key, "EventBridge event from an account not in ALLOWED_SENDING_ACCOUNTS; not stored");
+                return;
+            }
+        }
         let message = match &inbound.content {
             Content::Message(message) => message,
             Content::Control { sns_type } => {
                 self.counts.count_setup_message();
                 info!(message_key = %key, topic_arn = logged_topic, sns_type = %sns_type, "SNS {sns_type} message; nothing to store (a queue's subscription is confirmed in the SNS console or API)");
+                return;
+            }
+            Content::AccountEvent { text, detail_type } => {
+                self.counts.count_account_event();
+                info!(message_key = %key, detail_type = %detail_type, stream = ACCOUNT_EVENT_STREAM, "SES account-level event; kept whole");
+                let event = account_event_entry(text, &inbound.envelope, &settings.formatting);
+                let write = self.streams.entry(ACCOUNT_EVENT_STREAM).or_default();
+                write.events.push(event);
+                write.messages.push(index);
+                return;
+            }
+            Content::OtherEvent {
+                text,
+                source,
+                detail_type,
+            } => {
+                let reason = UnrecognizedReason::OtherSource {
+                    source: source.clone(),
+                    detail_type: detail_type.clone(),
+                };
+                self.add_unrecognized(index, inbound, text, &reason, settings);
                 return;
             }
         };
@@ -128,21 +168,32 @@ impl Plan {
                 info!(message_key = %key, topic_arn = logged_topic, "{}; nothing to store", setup.describe());
             }
             ParsedMessage::Unrecognized(reason) => {
-                self.counts.count_unrecognized();
-                // The reason's text can quote the message, so the function's own log gets its kind only.
-                warn!(
-                    message_key = %key,
-                    reason = reason.kind(),
-                    stream = UNRECOGNIZED_STREAM,
-                    "message is not SES feedback of a known type; kept verbatim"
-                );
-                let event =
-                    unrecognized_entry(message, &reason, &inbound.envelope, &settings.formatting);
-                let write = self.streams.entry(UNRECOGNIZED_STREAM).or_default();
-                write.events.push(event);
-                write.messages.push(index);
+                self.add_unrecognized(index, inbound, message, &reason, settings);
             }
         }
+    }
+
+    /// `text` kept verbatim in `Unrecognized`, with why.
+    fn add_unrecognized(
+        &mut self,
+        index: usize,
+        inbound: &InboundMessage,
+        text: &str,
+        reason: &UnrecognizedReason,
+        settings: &Settings,
+    ) {
+        self.counts.count_unrecognized();
+        // The reason's text can quote the message, so the function's own log gets its kind only.
+        warn!(
+            message_key = %inbound.dedupe_key,
+            reason = reason.kind(),
+            stream = UNRECOGNIZED_STREAM,
+            "message is not SES feedback of a known type; kept verbatim"
+        );
+        let event = unrecognized_entry(text, reason, &inbound.envelope, &settings.formatting);
+        let write = self.streams.entry(UNRECOGNIZED_STREAM).or_default();
+        write.events.push(event);
+        write.messages.push(index);
     }
 
     /// One log event per recipient, counted by type and reason, with the addresses `SUPPRESS` selects.
@@ -223,6 +274,9 @@ mod tests {
                 topic_arn: Some(topic.to_owned()),
                 subject: None,
                 timestamp_ms: 1_795_169_730_000,
+                delivery_id: Some(key.to_owned()),
+                event_account: None,
+                event_region: None,
             },
             content: Content::Message(text.to_owned()),
         }

@@ -1,7 +1,8 @@
 //! What arrives, however it arrives: an SNS Lambda event, an SQS event whose bodies are SNS envelopes (raw
-//! message delivery off) or bare SES notifications (raw delivery on), or a replayed line holding any of
-//! these. Each becomes [`InboundMessage`]s, which the pipeline treats alike.
+//! message delivery off) or bare SES notifications (raw delivery on), an EventBridge event, or a replayed
+//! line holding any of these. Each becomes [`InboundMessage`]s, which the pipeline treats alike.
 
+pub mod eventbridge;
 pub mod https;
 pub mod sns;
 
@@ -14,14 +15,15 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::feedback::timestamp::parse_millis;
+use crate::sources::eventbridge::RawDetailEvent;
 use crate::sources::https::function_url::{self, HttpRequest};
 use crate::sources::sns::SnsEnvelope;
 
-/// One SNS message (or one bare SES notification), with what its envelope said.
+/// One SNS message (or one bare SES notification, or one EventBridge event), with what its envelope said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
-    /// How a redelivery of it is recognised: the SNS MessageId, else the SQS messageId, else a hash of
-    /// its text.
+    /// How a redelivery of it is recognised: the SNS MessageId, else the SQS messageId, else the
+    /// EventBridge event id, else a hash of its text.
     pub dedupe_key: String,
     pub envelope: Envelope,
     pub content: Content,
@@ -34,8 +36,16 @@ pub struct Envelope {
     pub message_id: Option<String>,
     pub topic_arn: Option<String>,
     pub subject: Option<String>,
-    /// SNS's timestamp, in milliseconds since the Unix epoch.
+    /// SNS's timestamp (EventBridge's `time`), in milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
+    /// The id of this delivery, whatever the way in: the SNS MessageId, the SQS messageId of a raw
+    /// delivery, the EventBridge event id; none for a message known only by its text.
+    pub delivery_id: Option<String>,
+    /// EventBridge deliveries only: the event's `account` (empty when it names none), checked against
+    /// the sending-account allow-list.
+    pub event_account: Option<String>,
+    /// EventBridge deliveries of SES events only: the event's `region`, the SES region that published it.
+    pub event_region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +55,15 @@ pub enum Content {
     /// An SNS envelope of another type than `Notification` (a `SubscriptionConfirmation` delivered to a
     /// queue, say): nothing to store.
     Control { sns_type: String },
+    /// An SES account-level EventBridge event (sending paused or resumed, an advisor recommendation): no
+    /// recipients; the event is kept whole, verbatim, in a stream of its own.
+    AccountEvent { text: String, detail_type: String },
+    /// An EventBridge event from another `source` than SES: kept whole in `Unrecognized`.
+    OtherEvent {
+        text: String,
+        source: String,
+        detail_type: String,
+    },
 }
 
 impl InboundMessage {
@@ -55,9 +74,12 @@ impl InboundMessage {
             dedupe_key: sns.message_id.clone(),
             envelope: Envelope {
                 timestamp_ms: sns.timestamp.timestamp_millis(),
+                delivery_id: Some(sns.message_id.clone()),
                 message_id: Some(sns.message_id),
                 topic_arn: Some(sns.topic_arn),
                 subject: sns.subject,
+                event_account: None,
+                event_region: None,
             },
             content: Content::Message(sns.message),
         }
@@ -78,10 +100,16 @@ impl InboundMessage {
         )
     }
 
-    /// An SQS body, or any text that should be one: an SNS envelope (it has `Type` and `TopicArn`), else
-    /// the notification itself. Whatever the body holds is kept: what is not SES feedback is stored
-    /// verbatim by the pipeline.
+    /// An SQS body, or any text that should be one: an EventBridge event (it has `detail-type`, `source`
+    /// and `detail`), an SNS envelope (it has `Type` and `TopicArn`), else the notification itself.
+    /// Whatever the body holds is kept: what is not SES feedback is stored verbatim by the pipeline.
     pub fn from_body(body: String, queue_message_id: Option<String>, received_ms: i64) -> Self {
+        // An EventBridge rule can target a queue too; its dead-letter queue holds the event as the body.
+        if body.contains("\"detail-type\"") {
+            if let Ok(event) = serde_json::from_str::<RawDetailEvent>(&body) {
+                return InboundMessage::from_eventbridge(event, &body, received_ms);
+            }
+        }
         if let Some(envelope) = SnsEnvelope::read(&body) {
             return InboundMessage::from_sns_envelope(
                 envelope,
@@ -90,12 +118,17 @@ impl InboundMessage {
             );
         }
         InboundMessage {
-            dedupe_key: queue_message_id.unwrap_or_else(|| content_key(&body)),
+            dedupe_key: queue_message_id
+                .clone()
+                .unwrap_or_else(|| content_key(&body)),
             envelope: Envelope {
                 message_id: None,
                 topic_arn: None,
                 subject: None,
                 timestamp_ms: received_ms,
+                delivery_id: queue_message_id,
+                event_account: None,
+                event_region: None,
             },
             content: Content::Message(body),
         }
@@ -119,6 +152,9 @@ impl InboundMessage {
         InboundMessage {
             dedupe_key: envelope.message_id.clone().unwrap_or_else(other_key),
             envelope: Envelope {
+                delivery_id: envelope.message_id.clone(),
+                event_account: None,
+                event_region: None,
                 message_id: envelope.message_id,
                 topic_arn: envelope.topic_arn,
                 subject: envelope.subject,
@@ -134,7 +170,7 @@ impl InboundMessage {
 }
 
 /// The key of a message known only by its text.
-fn content_key(text: &str) -> String {
+pub(crate) fn content_key(text: &str) -> String {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
     format!("text:{:016x}", hasher.finish())
@@ -149,11 +185,15 @@ pub enum Invocation {
     Sqs(SqsEvent),
     /// An HTTP request to the function URL (or through API Gateway): SNS's HTTPS delivery.
     Http(Box<HttpRequest>),
+    /// From an EventBridge rule: SES event publishing to the default bus.
+    EventBridge(Box<RawDetailEvent>),
 }
 
 /// The payload is none of the events this function serves; retrying cannot fix that.
 #[derive(Debug, thiserror::Error)]
-#[error("the event is not an SNS event, an SQS event or an HTTP request: {0}")]
+#[error(
+    "the event is not an SNS event, an SQS event, an EventBridge event or an HTTP request: {0}"
+)]
 pub struct UnsupportedEvent(String);
 
 /// Only what tells the event sources apart; everything else is skipped.
@@ -167,6 +207,17 @@ struct Probe {
     /// API Gateway payload 1.0 requests have it.
     #[serde(rename = "httpMethod")]
     http_method: Option<IgnoredAny>,
+    /// EventBridge events have these three.
+    #[serde(rename = "detail-type")]
+    detail_type: Option<IgnoredAny>,
+    source: Option<IgnoredAny>,
+    detail: Option<IgnoredAny>,
+}
+
+impl Probe {
+    fn is_eventbridge(&self) -> bool {
+        self.detail_type.is_some() && self.source.is_some() && self.detail.is_some()
+    }
 }
 
 #[derive(Deserialize)]
@@ -178,11 +229,16 @@ struct ProbeRecord {
 }
 
 /// Reads a Lambda payload as the event it is. The one place that tells the event sources apart: `Records`
-/// with an `aws:sqs` record is SQS, other `Records` SNS; no `Records` but a `requestContext` or an
-/// `httpMethod` is an HTTP request.
+/// with an `aws:sqs` record is SQS, other `Records` SNS; no `Records` but `detail-type`, `source` and
+/// `detail` is an EventBridge event; a `requestContext` or an `httpMethod` is an HTTP request.
 pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
     let probe: Probe = serde_json::from_str(payload).map_err(|error| parse_error(&error))?;
     let Some(records) = probe.records else {
+        if probe.is_eventbridge() {
+            return serde_json::from_str(payload)
+                .map(|event| Invocation::EventBridge(Box::new(event)))
+                .map_err(|error| parse_error(&error));
+        }
         if probe.request_context.is_some() || probe.http_method.is_some() {
             return serde_json::from_str(payload)
                 .and_then(function_url::read_request)
@@ -190,7 +246,7 @@ pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEv
                 .map_err(|error| parse_error(&error));
         }
         return Err(UnsupportedEvent(
-            "expected {\"Records\":[…]} or an HTTP request (neither Records nor requestContext)"
+            "expected {\"Records\":[…]}, an EventBridge event or an HTTP request (none of Records, detail-type with source and detail, requestContext)"
                 .to_owned(),
         ));
     };
@@ -211,7 +267,7 @@ pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEv
 /// serde's message can quote the payload, which may hold addresses: keep only where it failed.
 fn parse_error(error: &serde_json::Error) -> UnsupportedEvent {
     UnsupportedEvent(format!(
-        "expected an SNS event, an SQS event or a function URL request ({:?} error at line {} column {})",
+        "expected an SNS event, an SQS event, an EventBridge event or a function URL request ({:?} error at line {} column {})",
         error.classify(),
         error.line(),
         error.column()
@@ -223,7 +279,7 @@ fn parse_error(error: &serde_json::Error) -> UnsupportedEvent {
 pub enum UnusableLine {
     #[error("not JSON ({0})")]
     NotJson(String),
-    #[error("JSON of no known shape (not an SNS or SQS event, SQS message, SNS envelope, Lambda failure record or SES notification)")]
+    #[error("JSON of no known shape (not an SNS, SQS or EventBridge event, SQS message, SNS envelope, Lambda failure record or SES notification)")]
     UnknownShape,
     #[error("{0}")]
     BadEvent(String),
@@ -234,9 +290,10 @@ pub enum UnusableLine {
 /// How many wrappers (failure record → SQS message → SNS event …) a replayed line may have.
 const MAX_NESTING: usize = 8;
 
-/// The messages in one replayed line: an SNS or SQS Lambda event, a Lambda failure-destination record
-/// (`requestPayload` holds the event), `aws sqs receive-message` output or one message of it, an SQS
-/// record, an SNS envelope, or a bare SES notification.
+/// The messages in one replayed line: an SNS, SQS or EventBridge Lambda event, a Lambda failure-destination
+/// record (`requestPayload` holds the event), `aws sqs receive-message` output or one message of it (an
+/// EventBridge rule's dead-letter queue holds the event as the body), an SQS record, an SNS envelope, or a
+/// bare SES notification.
 pub fn read_replay_line(line: &str, now_ms: i64) -> Result<Vec<InboundMessage>, UnusableLine> {
     let value: Value = serde_json::from_str(line).map_err(|error| {
         UnusableLine::NotJson(format!(
@@ -264,12 +321,16 @@ fn read_value(
         let text = value.to_string();
         read_value(value, &text, now_ms, depth + 1)
     };
-    if object.contains_key("Records") {
-        let text = if depth == 0 {
+    // The object's own text: the line as read, else written out again.
+    let own_text = |object| {
+        if depth == 0 {
             text.to_owned()
         } else {
             Value::Object(object).to_string()
-        };
+        }
+    };
+    if object.contains_key("Records") {
+        let text = own_text(object);
         return match read_invocation(&text) {
             Ok(Invocation::Sns(event)) => Ok(event
                 .records
@@ -282,12 +343,21 @@ fn read_value(
                 .map(|message| InboundMessage::from_sqs_message(message, now_ms))
                 .collect()),
             // Not with Records present.
-            Ok(Invocation::Http(_)) => Err(UnusableLine::UnknownShape),
+            Ok(Invocation::Http(_) | Invocation::EventBridge(_)) => Err(UnusableLine::UnknownShape),
             Err(error) => Err(UnusableLine::BadEvent(error.to_string())),
         };
     }
     if let Some(payload) = object.remove("requestPayload") {
         return nested(payload);
+    }
+    if ["detail-type", "source", "detail"]
+        .iter()
+        .all(|key| object.contains_key(*key))
+    {
+        let text = own_text(object);
+        return serde_json::from_str::<RawDetailEvent>(&text)
+            .map(|event| vec![InboundMessage::from_eventbridge(event, &text, now_ms)])
+            .map_err(|error| UnusableLine::BadEvent(parse_error(&error).to_string()));
     }
     if let Some(Value::Array(messages)) = object.remove("Messages") {
         let mut read = Vec::new();
@@ -334,7 +404,10 @@ fn read_body_value(
     depth: usize,
 ) -> Result<Vec<InboundMessage>, UnusableLine> {
     if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(&body) {
-        if object.contains_key("Records") || object.contains_key("requestPayload") {
+        let wrapped = ["Records", "requestPayload", "detail-type"]
+            .iter()
+            .any(|key| object.contains_key(*key));
+        if wrapped {
             return read_value(Value::Object(object), &body, now_ms, depth + 1);
         }
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use ses_feedback_logger::feedback::EventType;
-use ses_feedback_logger::log_events::UNRECOGNIZED_STREAM;
-use support::events::sns_events;
+use ses_feedback_logger::log_events::{ACCOUNT_EVENT_STREAM, UNRECOGNIZED_STREAM};
+use support::events::{eventbridge_events, sns_events};
 use support::{
     cloudwatch_client, moto_endpoint, read_stream, spawn_function, unique_name, RecordingProxy,
     RuntimeApi,
@@ -54,7 +54,7 @@ async fn environment(extra: &[(&str, &str)]) -> Environment {
 /// Every stream the function writes.
 fn all_streams() -> Vec<&'static str> {
     let mut streams: Vec<&str> = EventType::ALL.iter().map(|kind| kind.name()).collect();
-    streams.push(UNRECOGNIZED_STREAM);
+    streams.extend([UNRECOGNIZED_STREAM, ACCOUNT_EVENT_STREAM]);
     streams
 }
 
@@ -142,6 +142,65 @@ async fn the_binary_stores_every_fixture_and_prints_no_address() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_binary_stores_every_eventbridge_event_and_prints_no_address() {
+    let Environment {
+        proxy: _proxy,
+        api,
+        group,
+        function,
+    } = environment(&[]).await;
+    let mut account_events = 0;
+    for fixture in eventbridge_events() {
+        let response: Value =
+            serde_json::from_str(&invoke(&api, &fixture.text).await.expect_response()).unwrap();
+        assert_eq!(response["records"], 1, "{}: {response}", fixture.name);
+        account_events += response["accountEvents"].as_u64().unwrap();
+        // EventBridge delivers at least once: the same event again is a duplicate, not a second write.
+        let again: Value =
+            serde_json::from_str(&invoke(&api, &fixture.text).await.expect_response()).unwrap();
+        assert_eq!(again["duplicates"], 1, "{}: {again}", fixture.name);
+    }
+    assert_eq!(account_events, 1);
+
+    let moto = cloudwatch_client(&moto_endpoint()).await;
+    for (stream, count) in [
+        ("Bounce", 2),
+        ("Complaint", 1),
+        ("Delivery", 1),
+        ("Send", 2),
+        ("Reject", 1),
+        ("Open", 1),
+        ("Click", 1),
+        ("Rendering Failure", 1),
+        ("DeliveryDelay", 1),
+        ("Subscription", 1),
+        ("AccountEvent", 1),
+        ("Unrecognized", 1),
+    ] {
+        assert_eq!(
+            read_stream(&moto, &group, stream).await.len(),
+            count,
+            "{stream}"
+        );
+    }
+    let bounces = read_stream(&moto, &group, "Bounce").await;
+    assert!(bounces.iter().any(
+        |(_, m)| m.contains("\"emailAddress\":\"amber@example.com\"")
+            && m.contains("\"deliveryId\":\"b7c3e0f2-5a1d-4c8e-9f60-000000000001\"")
+    ));
+    let account = read_stream(&moto, &group, "AccountEvent").await;
+    assert!(account[0].1.contains("\"Sending Status Disabled\""));
+
+    let output = function.kill().await;
+    let own_log = format!("{}{}", output.stdout, output.stderr);
+    assert!(own_log.contains("SES account-level event"), "{own_log}");
+    assert!(
+        !own_log.contains("@example."),
+        "an address leaked into the function's own log:\n{own_log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_bad_event_fails_its_invocation_and_the_environment_serves_the_next() {
     let Environment {
         proxy: _proxy,
@@ -217,7 +276,7 @@ async fn an_invalid_setting_stops_the_start_naming_the_variable() {
 /// Every address in the fixtures, for checking none is stored or printed.
 fn fixture_addresses() -> Vec<String> {
     let mut addresses = Vec::new();
-    for fixture in sns_events() {
+    for fixture in sns_events().into_iter().chain(eventbridge_events()) {
         for word in fixture
             .text
             .split(|c: char| !(c.is_ascii_alphanumeric() || "@.-_+".contains(c)))
@@ -239,7 +298,7 @@ async fn stores_hashed_addresses(key_envs: &[(&str, &str)], key: &[u8]) {
         function,
         proxy: _proxy,
     } = environment(key_envs).await;
-    for fixture in sns_events() {
+    for fixture in sns_events().into_iter().chain(eventbridge_events()) {
         invoke(&api, &fixture.text).await.expect_response();
     }
     let moto = cloudwatch_client(&moto_endpoint()).await;

@@ -360,6 +360,7 @@ fn totals_add_up_without_dimensions() {
     assert_eq!(sum(&points, "Refused", none), 1.0);
     assert_eq!(sum(&points, "Duplicates", none), 1.0);
     assert_eq!(sum(&points, "SetupMessages", none), 1.0);
+    assert_eq!(sum(&points, "AccountEvents", none), 0.0);
     assert_eq!(sum(&points, "SuppressionsMade", none), 2.0);
     assert_eq!(sum(&points, "SuppressionFailures", none), 1.0);
     // counted as zero rather than left out, so alarms and ratios have a datapoint
@@ -368,7 +369,7 @@ fn totals_add_up_without_dimensions() {
         .iter()
         .filter(|(_, _, dims, _)| dims.is_empty())
         .collect();
-    assert_eq!(totals.len(), 8);
+    assert_eq!(totals.len(), 9);
 }
 
 #[test]
@@ -804,6 +805,7 @@ fn the_namespace_is_escaped_not_trusted() {
                     "Refused",
                     "Duplicates",
                     "SetupMessages",
+                    "AccountEvents",
                     "SuppressionsMade",
                     "SuppressionFailures",
                     "WriteFailures",

@@ -147,6 +147,7 @@ fn json_keys_come_in_the_documented_order() {
             "sesRegion",
             "feedbackId",
             "snsMessageId",
+            "deliveryId",
             "bounceType",
             "bounceSubType",
             "action",

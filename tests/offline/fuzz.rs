@@ -19,6 +19,9 @@ fn envelope() -> Envelope {
         topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ses-feedback".to_owned()),
         subject: None,
         timestamp_ms: 1_795_169_731_000,
+        delivery_id: Some("6f4e3a1c-0000-4000-8000-000000000001".to_owned()),
+        event_account: None,
+        event_region: None,
     }
 }
 

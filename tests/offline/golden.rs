@@ -7,45 +7,23 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde_json::{json, Value};
 use ses_feedback_logger::app::replay::{replay, ReplayReport};
 use ses_feedback_logger::log_events::privacy::AddressHasher;
 use ses_feedback_logger::log_events::{Formatting, LogFormat};
-use ses_feedback_logger::operations::suppression::{
-    SuppressError, SuppressMode, SuppressionReason, Suppressor,
-};
+use ses_feedback_logger::operations::suppression::SuppressMode;
 use ses_feedback_logger::pipeline::{AccessPolicy, Pipeline};
 
 use crate::support;
 use support::events::event_paths;
-use support::RecordingSink;
+use support::{RecordingSink, RecordingSuppressor};
 
 const NAMESPACE: &str = "SesFeedbackLogger";
 const HASH_KEY: &[u8] = b"golden-test-key";
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-#[derive(Default)]
-struct RecordingSuppressor {
-    calls: Mutex<Vec<(String, SuppressionReason)>>,
-}
-
-impl Suppressor for RecordingSuppressor {
-    async fn suppress(
-        &self,
-        address: &str,
-        reason: SuppressionReason,
-    ) -> Result<(), SuppressError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push((address.to_owned(), reason));
-        Ok(())
-    }
 }
 
 /// Replaces what came from the clock: a time at or after `since_ms`, as milliseconds or as RFC 3339 text.

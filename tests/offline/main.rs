@@ -1,5 +1,5 @@
 //! The tests that need nothing running: the handler over a recording fake, the parser and formatter on every
-//! sample event, golden output, metrics, fuzzing, the reason table, SQS, replay, hostile input, SNS over
+//! sample event, EventBridge, golden output, metrics, fuzzing, the reason table, SQS, replay, hostile input, SNS over
 //! HTTPS against a local stand-in, and the CloudWatch and SES clients against the SDK's mocks. One binary,
 //! so the crate and the SDK are linked once; `cargo test --test offline` runs them without moto.
 
@@ -12,15 +12,18 @@ mod support {
     pub mod privacy;
     pub mod recording_sink;
     pub mod ses_stand_in;
+    pub mod recording_suppressor;
     pub mod sns_stand_in;
 
     pub use invoke::Invoke;
     pub use privacy::hmac_sha256_hex;
     pub use recording_sink::RecordingSink;
+    pub use recording_suppressor::RecordingSuppressor;
 }
 
 mod cloudwatch_mocks;
 mod emf;
+mod eventbridge;
 mod fixtures;
 mod fuzz;
 mod golden;

@@ -74,3 +74,31 @@ async fn a_large_replay_is_written_in_chunks_of_bounded_size() {
     // 1,000 messages per chunk: three writes, not 2,500.
     assert_eq!(handler.sink().writes.lock().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn eventbridge_events_replay_from_an_archive_the_rules_dead_letter_queue_or_a_failure_record()
+{
+    let text = include_str!("../../events/replay-eventbridge.jsonl");
+    let handler = Pipeline::new(RecordingSink::default(), LogFormat::Json);
+    let mut report = ReplayReport::default();
+    replay(&handler, "eventbridge", text.as_bytes(), &mut report)
+        .await
+        .unwrap();
+    assert_eq!((report.lines, report.messages), (5, 5));
+    assert!(report.unusable_lines.is_empty() && report.failed_lines.is_empty());
+    assert_eq!(
+        report.written,
+        std::collections::BTreeMap::from([
+            ("AccountEvent", 1),
+            ("Click", 1),
+            ("Complaint", 1),
+            ("Open", 1)
+        ])
+    );
+    // Line 5 is line 1 delivered again: known by its event id.
+    assert_eq!(report.duplicates, 1);
+    // Line 2 is `aws sqs receive-message` output of the rule's dead-letter queue: the body is the event.
+    let click: Value = serde_json::from_str(&handler.sink().messages("Click")[0]).unwrap();
+    assert_eq!(click["emailAddress"], "juniper@example.com");
+    assert_eq!(click["deliveryId"], "b7c3e0f2-5a1d-4c8e-9f60-000000000007");
+}

@@ -138,3 +138,22 @@ def test_the_queue_and_the_log_group_come_from_the_stack_outputs():
     result = run_script_with(["--stack", stack])
     assert result.returncode == 0, result.stdout + result.stderr
     assert streams(f"/replay-dlq/stack-{suffix}") == {"Click": 1}
+
+
+def test_the_eventbridge_rules_dead_letter_queue_is_replayed_by_its_events():
+    """With Trigger eventbridge, the rule's dead-letter queue holds each EventBridge event as the body."""
+    queue_url, group = new_queue_and_group("eventbridge")
+    sqs = client("sqs")
+    for name in ("eventbridge-bounce.json", "eventbridge-sending-status-disabled.json"):
+        event = json.loads((ROOT / "events" / name).read_text())
+        sqs.send_message(
+            QueueUrl=queue_url,
+            MessageBody=json.dumps(event),
+            MessageAttributes={"ERROR_CODE": {"DataType": "String", "StringValue": "SDK_CLIENT_ERROR"}},
+        )
+    result = run_script(queue_url, group)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 messages replayed and deleted, 0 left in the queue" in result.stdout, result.stdout
+    assert "@" not in result.stdout + result.stderr, "an address in the script's output"
+    assert streams(group) == {"Bounce": 2, "AccountEvent": 1}
+    assert messages_in(queue_url) == 0

@@ -56,6 +56,30 @@ pub fn sns_events() -> Vec<EventFile> {
         .collect()
 }
 
+/// The EventBridge events: the files whose JSON has `detail-type`, `source` and `detail` (what a rule hands
+/// the function).
+pub fn eventbridge_events() -> Vec<EventFile> {
+    event_paths()
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let json: Value = serde_json::from_str(&text).ok()?;
+            let eventbridge = ["detail-type", "source", "detail"]
+                .iter()
+                .all(|key| json.get(key).is_some());
+            eventbridge.then(|| EventFile {
+                name: path
+                    .file_name()
+                    .expect("a file name")
+                    .to_string_lossy()
+                    .into_owned(),
+                text,
+            })
+        })
+        .collect()
+}
+
 /// An SNS event whose single record carries `message` (any text).
 pub fn sns_event(message: &str) -> String {
     serde_json::json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",

@@ -46,7 +46,9 @@ TOPIC_IN_USE = {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "Exi
 FUNCTION_ARN = {"Fn::GetAtt": ["FeedbackFunction", "Arn"]}
 FUNCTION_URL = {"Fn::GetAtt": ["FeedbackFunctionUrl", "FunctionUrl"]}
 
-TRIGGERS = ["sns", "sqs", "https"]
+TRIGGERS = ["sns", "sqs", "https", "eventbridge"]
+# The condition that holds for each Trigger value.
+TRIGGER_CONDITIONS = {"sns": "UseSns", "sqs": "UseSqs", "https": "UseHttps", "eventbridge": "UseEventBridge"}
 # Where the stack is, for the conditions that compare an existing topic's ARN with it.
 HERE = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}
 LOCAL_TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-feedback"
@@ -451,6 +453,9 @@ DEPLOYMENTS = {
     "everything on": {"Suppress": "hard-and-complaints", "AddressHashKeyParameter": "/ses/hash-key"},
     "trigger sqs": {"Trigger": "sqs"},
     "trigger https": {"Trigger": "https"},
+    "trigger eventbridge": {"Trigger": "eventbridge"},
+    "masked": {"FeedbackLogMasking": "on", "FeedbackLogMaskingFindingsLogGroup": "ses-feedback-findings"},
+    "infrequent access": {"FeedbackLogGroupClass": "INFREQUENT_ACCESS"},
 }
 
 
@@ -1081,15 +1086,22 @@ def _ways_in(deployed: dict[str, Any]) -> set[str]:
             kind == "AWS::Lambda::Permission" and props["Principal"] == "*"
         ):
             ways.add("https")
+        if kind == "AWS::Events::Rule" or (
+            kind == "AWS::Lambda::Permission" and props["Principal"] == "events.amazonaws.com"
+        ):
+            ways.add("eventbridge")
     return ways
 
 
-def test_trigger_parameter_offers_sns_sqs_and_https_and_keeps_sns_by_default(template: dict[str, Any]) -> None:
+def test_trigger_parameter_offers_sns_sqs_https_and_eventbridge_and_keeps_sns_by_default(
+    template: dict[str, Any],
+) -> None:
     parameter = template["Parameters"]["Trigger"]
     assert parameter["AllowedValues"] == TRIGGERS
     assert parameter["Default"] == "sns"
     description = parameter["Description"]
-    for words in ("sns:", "sqs:", "https:", "volume", "another account or partition", "failure queue"):
+    for words in ("sns:", "sqs:", "https:", "eventbridge:", "default event bus", "account-level", "volume",
+                  "another account or partition", "failure queue"):
         assert words in description, words
 
 
@@ -1101,7 +1113,7 @@ def test_each_trigger_value_opens_exactly_its_own_way_in(
 ) -> None:
     tpl = request.getfixturevalue(source)
     deployment = _Deployment(tpl, pseudo=HERE, Trigger=trigger, ExistingTopicArn=topic)
-    assert [c for c in ("UseSns", "UseSqs", "UseHttps") if deployment.condition(c)] == ["Use" + trigger.title()]
+    assert [c for c in TRIGGER_CONDITIONS.values() if deployment.condition(c)] == [TRIGGER_CONDITIONS[trigger]]
     assert _ways_in(deployment.resources()) == {trigger}
     # Whatever the way in, the function may only be told about the topic in use.
     env = deployment.resource("FeedbackFunction")["Properties"]["Environment"]["Variables"]
@@ -1559,7 +1571,7 @@ def test_configuration_set_is_optional_and_publishes_chosen_events_to_the_topic(
     }
     assert template["Resources"]["ConfigurationSet"]["Condition"] == "CreateConfigSet"
     destination = template["Resources"]["ConfigurationSetSnsDestination"]
-    assert destination["Condition"] == "CreateConfigSet"
+    assert destination["Condition"] == "CreateConfigSetForSns"
     event_destination = destination["Properties"]["EventDestination"]
     assert event_destination["Enabled"] is True
     assert event_destination["MatchingEventTypes"] == {"Ref": "EventTypes"}
@@ -1683,6 +1695,195 @@ def test_archive_off_creates_nothing_and_changes_nothing_else(request: pytest.Fi
     assert archive_outputs == {"ArchiveBucketName", "ArchiveTableName", "ArchiveWorkGroupName"}
     assert not archive_outputs & off.outputs()
     assert on.outputs() == off.outputs() | archive_outputs
+# ------------------------------------------------------------------------------------ Trigger eventbridge
+
+EMAIL_DETAIL_TYPES = {
+    "send": "Email Sent",
+    "reject": "Email Rejected",
+    "bounce": "Email Bounced",
+    "complaint": "Email Complaint Received",
+    "delivery": "Email Delivered",
+    "open": "Email Opened",
+    "click": "Email Clicked",
+    "renderingFailure": "Email Rendering Failed",
+    "deliveryDelay": "Email Delivery Delayed",
+    "subscription": "Email Subscribed",
+}
+ACCOUNT_DETAIL_TYPES = [
+    "Sending Status Enabled",
+    "Sending Status Disabled",
+    "Advisor Recommendation Status Open",
+    "Advisor Recommendation Status Resolved",
+]
+RULE_ARN = "${SesEventsRule.Arn}"
+
+
+def test_eventbridge_detail_types_are_those_the_function_knows() -> None:
+    """The template's names are the function's (src/sources/eventbridge.rs EMAIL_DETAIL_TYPES)."""
+    source = (REPO / "src/sources/eventbridge.rs").read_text(encoding="utf-8")
+    for detail_type in EMAIL_DETAIL_TYPES.values():
+        assert f'"{detail_type}"' in source, detail_type
+
+
+@pytest.mark.parametrize(
+    "event_types",
+    ["bounce,complaint,deliveryDelay,reject", "delivery", "send,open,click,renderingFailure,subscription",
+     ",".join(EMAIL_DETAIL_TYPES)],
+)
+@pytest.mark.parametrize("create_set", ["true", "false"])
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_eventbridge_rule_matches_the_published_email_types_of_the_stacks_set_and_account_events(
+    request: pytest.FixtureRequest, source: str, create_set: str, event_types: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    deployment = _Deployment(
+        tpl, Trigger="eventbridge", EventTypes=event_types, CreateConfigurationSet=create_set,
+        ConfigurationSetName="marketing",
+    )
+    rule = deployment.resource("SesEventsRule")["Properties"]
+    assert rule["EventBusName"] == "default" and rule["State"] == "ENABLED"
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.ses"]
+    email, account = pattern["$or"]
+    assert email["detail-type"] == [
+        detail_type for name, detail_type in EMAIL_DETAIL_TYPES.items() if name in event_types.split(",")
+    ]
+    if create_set == "true":
+        assert email["detail"] == {"mail": {"tags": {"ses:configuration-set": ["marketing"]}}}
+    else:
+        assert "detail" not in email, "no set of the stack's: every configuration set's events"
+    assert account == {"detail-type": ACCOUNT_DETAIL_TYPES}
+
+
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_eventbridge_rule_retries_then_dead_letters_and_only_it_may_invoke_the_function(
+    request: pytest.FixtureRequest, source: str
+) -> None:
+    deployed = _Deployment(request.getfixturevalue(source), Trigger="eventbridge").resources()
+    (target,) = deployed["SesEventsRule"]["Properties"]["Targets"]
+    assert target["Arn"] == "${FeedbackFunction.Arn}"
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert target["DeadLetterConfig"] == {"Arn": "${EventBridgeDeadLetterQueue.Arn}"}
+    permission = deployed["SesEventsRulePermission"]["Properties"]
+    assert (permission["Principal"], permission["SourceArn"]) == ("events.amazonaws.com", RULE_ARN)
+    assert permission["Action"] == "lambda:InvokeFunction"
+    queue = deployed["EventBridgeDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 1209600
+    (statement,) = deployed["EventBridgeDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == "${EventBridgeDeadLetterQueue.Arn}"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": RULE_ARN}}
+    # The function's own failures take the asynchronous path SNS's take: two retries, then the failure queue.
+    if source == "template":
+        invoke_config = deployed["FeedbackFunction"]["Properties"]["EventInvokeConfig"]
+    else:  # SAM makes it a resource of its own
+        (invoke_config,) = [
+            r["Properties"] for r in deployed.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        ]
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == "${FailureQueue.Arn}"
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_eventbridge_resources_exist_only_with_trigger_eventbridge(template: dict[str, Any], trigger: str) -> None:
+    deployed = _Deployment(template, Trigger=trigger).resources()
+    names = {"SesEventsRule", "SesEventsRulePermission", "EventBridgeDeadLetterQueue",
+             "EventBridgeDeadLetterQueuePolicy", "EventBridgeDeadLetterQueueNotEmptyAlarm"}
+    assert (names & set(deployed)) == (names if trigger == "eventbridge" else set())
+    outputs = _Deployment(template, Trigger=trigger).outputs()
+    assert ({"EventBridgeRuleArn", "EventBridgeDeadLetterQueueUrl"} <= outputs) == (trigger == "eventbridge")
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_the_stacks_configuration_set_publishes_to_the_default_bus_with_eventbridge_else_to_the_topic(
+    template: dict[str, Any], trigger: str
+) -> None:
+    deployed = _Deployment(template, Trigger=trigger, CreateConfigurationSet="true").resources()
+    destinations = [
+        r["Properties"]["EventDestination"] for r in deployed.values()
+        if r["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+    ]
+    (destination,) = destinations
+    assert destination["Enabled"] is True
+    assert destination["MatchingEventTypes"] == ["bounce", "complaint", "deliveryDelay", "reject"]
+    if trigger == "eventbridge":
+        assert destination["EventBridgeDestination"] == {
+            "EventBusArn": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+        }
+        assert "SnsDestination" not in destination
+    else:
+        assert "EventBridgeDestination" not in destination and "SnsDestination" in destination
+    assert not [
+        r for r in _Deployment(template, Trigger=trigger).resources().values()
+        if r["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+    ], "no configuration set, no destination"
+
+
+def test_dashboard_shows_the_eventbridge_dead_letter_queue_and_its_alarm(template: dict[str, Any]) -> None:
+    widget = _widget_with(template, ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), Trigger="eventbridge")
+    rows = [m for m in _metric_ids(widget) if m[2:] == ("QueueName", "<EventBridgeDeadLetterQueue.QueueName>")]
+    assert [m[1] for m in rows] == ["ApproximateNumberOfMessagesVisible"]
+    (alarms,) = _widgets(template, "alarm", Trigger="eventbridge")
+    assert any(a.endswith(":alarm:<EventBridgeDeadLetterQueueNotEmptyAlarm>") for a in alarms["properties"]["alarms"])
+    alarm = _Deployment(template, Trigger="eventbridge").resource("EventBridgeDeadLetterQueueNotEmptyAlarm")
+    props = alarm["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": "${EventBridgeDeadLetterQueue.QueueName}"}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert props["AlarmActions"] == ["${AlarmTopic}"]
+    records = _widget_with(template, ("<MetricsNamespace>", "Records"))
+    assert ("<MetricsNamespace>", "AccountEvents") in _metric_ids(records)
+
+
+# ------------------------------------------------------------------------------------ masking and log class
+
+EMAIL_IDENTIFIER = ["arn:${AWS::Partition}:dataprotection::aws:data-identifier/EmailAddress"]
+
+
+def _feedback_group(tpl: dict[str, Any], **parameters: Any) -> dict[str, Any]:
+    return _Deployment(tpl, **parameters).resource("FeedbackLogGroup")["Properties"]
+
+
+@pytest.mark.parametrize("findings", ["", "ses-feedback-findings"])
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_masking_puts_an_audit_and_a_deidentify_statement_for_email_addresses_on_the_feedback_group(
+    request: pytest.FixtureRequest, source: str, findings: str
+) -> None:
+    tpl = request.getfixturevalue(source)
+    policy = _feedback_group(
+        tpl, FeedbackLogMasking="on", FeedbackLogMaskingFindingsLogGroup=findings
+    )["DataProtectionPolicy"]
+    assert policy["Version"] == "2021-06-01"
+    audit, deidentify = policy["Statement"]
+    assert audit["DataIdentifier"] == deidentify["DataIdentifier"] == EMAIL_IDENTIFIER
+    destination = audit["Operation"]["Audit"]["FindingsDestination"]
+    assert destination == ({"CloudWatchLogs": {"LogGroup": findings}} if findings else {})
+    assert deidentify["Operation"] == {"Deidentify": {"MaskConfig": {}}}
+    assert "DataProtectionPolicy" not in _feedback_group(tpl), "off by default"
+    # Only the feedback group is masked; the function's own log never holds an address above debug.
+    assert "DataProtectionPolicy" not in _Deployment(tpl, FeedbackLogMasking="on").resource(
+        "FunctionLogGroup"
+    )["Properties"]
+
+
+def test_masking_grants_the_function_nothing_new(expanded: dict[str, Any]) -> None:
+    assert _resolved_role(expanded, FeedbackLogMasking="on") == _resolved_role(expanded)
+    actions = {a for s in _statements(_resolved_role(expanded, FeedbackLogMasking="on")) for a in _as_list(s["Action"])}
+    assert not {a for a in actions if "Unmask" in a or "DataProtection" in a}
+
+
+def test_feedback_log_class_is_standard_by_default_and_only_the_feedback_group_can_change(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["FeedbackLogGroupClass"]
+    assert parameter["AllowedValues"] == ["STANDARD", "INFREQUENT_ACCESS"] and parameter["Default"] == "STANDARD"
+    # Left out for STANDARD, so a stack deployed before the parameter keeps its group (a changed
+    # LogGroupClass replaces a log group, and this one is retained under a fixed name).
+    assert "LogGroupClass" not in _feedback_group(template)
+    assert _feedback_group(template, FeedbackLogGroupClass="INFREQUENT_ACCESS")["LogGroupClass"] == "INFREQUENT_ACCESS"
+    own = _Deployment(template, FeedbackLogGroupClass="INFREQUENT_ACCESS").resource("FunctionLogGroup")
+    assert "LogGroupClass" not in own["Properties"], "the function's EMF metrics need STANDARD"
 
 
 @pytest.mark.parametrize(
@@ -2035,3 +2236,48 @@ def test_region_parameters_take_region_names_only(template: dict[str, Any]) -> N
     assert not one.fullmatch("us-east-1,eu-west-1"), "one region for the group"
     for name in ("SuppressRegions", "FeedbackLogGroupRegion"):
         assert template["Parameters"][name]["Default"] == "", "default: the stack's own region"
+
+
+@pytest.mark.parametrize(
+    "parameters, refused",
+    [
+        ({"FeedbackLogGroupClass": "INFREQUENT_ACCESS", "FeedbackLogMasking": "on"}, "FeedbackLogMasking on needs"),
+        ({"FeedbackLogMaskingFindingsLogGroup": "findings"}, "it needs FeedbackLogMasking on"),
+        ({"FeedbackLogMasking": "on", "FeedbackLogGroupRegion": "eu-west-1"}, "are set on the stack that owns"),
+        ({"FeedbackLogGroupClass": "INFREQUENT_ACCESS", "FeedbackLogGroupRegion": "eu-west-1"}, "are set on the stack that owns"),
+        ({"ArchiveToS3": "true", "FeedbackLogGroupRegion": "eu-west-1"}, "ArchiveToS3 goes on the stack that owns"),
+        ({"FeedbackLogGroupClass": "INFREQUENT_ACCESS", "FeedbackLogMaskingFindingsLogGroup": "findings"},
+         "it needs FeedbackLogMasking on"),
+    ],
+)
+def test_combinations_that_cannot_work_are_refused_before_anything_is_created(
+    template: dict[str, Any], parameters: dict[str, str], refused: str
+) -> None:
+    violations = _Deployment(template, **parameters).rule_violations()
+    assert any(refused in v for v in violations), violations
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize(
+    "parameters",
+    [{"FeedbackLogGroupClass": "INFREQUENT_ACCESS"}, {"FeedbackLogMasking": "on"},
+     {"FeedbackLogMasking": "on", "FeedbackLogMaskingFindingsLogGroup": "findings"}],
+)
+def test_combinations_that_work_are_accepted(template: dict[str, Any], trigger: str, parameters: dict[str, str]) -> None:
+    assert _Deployment(template, Trigger=trigger, **parameters).rule_violations() == []
+
+
+def test_nothing_in_the_stack_needs_what_infrequent_access_lacks(template: dict[str, Any]) -> None:
+    """Infrequent Access has no metric filters, subscription filters, Live Tail or masking, and its Logs
+    Insights lacks pattern, diff, filterIndex and unmask: nothing in the stack may rely on them for the
+    feedback group (masking is refused by a rule, and so is the archive's subscription filter)."""
+    assert not _resources_of_type(template, "AWS::Logs::MetricFilter")
+    for name, resource in _resources_of_type(template, "AWS::Logs::SubscriptionFilter").items():
+        assert resource.get("Condition") == "ArchiveOn", name
+    refused = _Deployment(template, FeedbackLogGroupClass="INFREQUENT_ACCESS", **ARCHIVE_ON).rule_violations()
+    assert any("needs FeedbackLogGroupClass STANDARD" in v for v in refused), refused
+    assert not _widgets(template, "log"), "the dashboard queries metrics, not the feedback group"
+    for name, query in _resources_of_type(template, "AWS::Logs::QueryDefinition").items():
+        text = query["Properties"]["QueryString"]
+        for command in ("pattern", "diff", "filterIndex", "unmask"):
+            assert not re.search(rf"(^|\|)\s*{command}\b", text, re.MULTILINE), (name, command)
