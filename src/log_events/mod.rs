@@ -206,11 +206,54 @@ pub fn account_event_entry(text: &str, envelope: &Envelope, formatting: &Formatt
         Some(hasher) => hasher.redact_all_addresses(text),
         None => text.into(),
     };
+    let text = on_one_line(&text);
     // EventBridge events are far below CloudWatch's event size; the cap is for a hand-made one.
     LogEvent::new(
         envelope.timestamp_ms,
         fit(|cap| capped(&text, cap).into_owned()),
     )
+}
+
+/// JSON text on one line: the line breaks and indentation between its tokens dropped, its strings untouched (a
+/// valid JSON string holds no raw line break). A log event must be one line, for tools and the archive that read
+/// the log line by line, even when a payload was pretty-printed; serde_json has no minifier.
+fn on_one_line(json: &str) -> Cow<'_, str> {
+    if !json.contains(['\n', '\r']) {
+        return Cow::Borrowed(json);
+    }
+    let mut line = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            line.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            line.push(c);
+        } else if !c.is_ascii_whitespace() {
+            line.push(c);
+        }
+    }
+    Cow::Owned(line)
+}
+
+/// A JSON value copied as it came ([`on_one_line`] if it spans lines).
+fn raw_on_one_line<S: Serializer>(
+    raw: &Option<&RawValue>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match raw.map(|raw| on_one_line(raw.get())) {
+        Some(Cow::Owned(line)) => RawValue::from_string(line)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer),
+        _ => raw.serialize(serializer),
+    }
 }
 
 /// The feedback's own time: the type object's `timestamp`, else `mail.timestamp`, else the SNS timestamp.
@@ -290,7 +333,10 @@ struct FeedbackJson<'a> {
     delivery_id: Option<Capped<'a>>,
     #[serde(flatten)]
     details: TypeDetails<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "raw_on_one_line"
+    )]
     tags: Option<&'a RawValue>,
 }
 
@@ -406,7 +452,10 @@ struct RenderingFailureJson<'a> {
 struct SubscriptionJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     contact_list: Option<Capped<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "raw_on_one_line"
+    )]
     new_topic_preferences: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subscription_source: Option<Capped<'a>>,
@@ -828,6 +877,34 @@ mod tests {
         logged[0].restamp(0);
         assert_eq!(logged[0].message, before);
         assert_eq!(json(&logged[0])["timestamp"], "2026-11-20T10:15:28.412Z");
+    }
+
+    #[test]
+    fn a_pretty_printed_payload_still_makes_one_line_log_events() {
+        let message = "{\"eventType\":\"Send\",\"send\":{},\n  \"mail\": {\"destination\": [\"a@example.com\"],\n    \"tags\": {\n      \"campaign\": [\"winter  sale\\\" \\n x\"]\n    }\n  }\n}";
+        let logged = entries(message, LogFormat::Json);
+        assert_eq!(logged.len(), 1);
+        assert!(
+            !logged[0].message.contains(['\n', '\r']),
+            "{}",
+            logged[0].message
+        );
+        assert_eq!(
+            json(&logged[0])["tags"]["campaign"][0],
+            "winter  sale\" \n x",
+            "strings untouched"
+        );
+        let event = "{\n  \"detail-type\": \"Sending Status Disabled\",\r\n  \"detail\": {\"cause\": \"a  b\"}\n}";
+        let stored = account_event_entry(event, &envelope(), &LogFormat::Json.into());
+        assert_eq!(
+            stored.message,
+            r#"{"detail-type":"Sending Status Disabled","detail":{"cause":"a  b"}}"#
+        );
+        assert_eq!(
+            on_one_line("{\"a\": 1}"),
+            Cow::Borrowed("{\"a\": 1}"),
+            "one line already: as it is"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ mod support {
     pub mod invoke;
     pub mod privacy;
     pub mod recording_sink;
-    pub mod ses_stand_in;
     pub mod recording_suppressor;
+    pub mod ses_stand_in;
     pub mod sns_stand_in;
 
     pub use invoke::Invoke;
