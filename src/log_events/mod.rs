@@ -277,7 +277,7 @@ fn feedback_time(feedback: &Feedback, envelope: &Envelope) -> (i64, String) {
 pub fn ses_region<'a>(mail: Option<&'a Mail>, envelope: &'a Envelope) -> Option<&'a str> {
     mail.and_then(|mail| mail.source_region.as_str())
         .or_else(|| arn_region(envelope.topic_arn.as_deref()?, "sns"))
-        .or_else(|| envelope.event_region.as_deref())
+        .or(envelope.event_region.as_deref())
 }
 
 /// `jane@example.com` from `"Jane" <jane@example.com>`; anything else as it is.
