@@ -1029,6 +1029,8 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     ("exceeded google's message size limits", Reason::MesgTooBig),
     ("?p=maxsizeerror", Reason::MesgTooBig),
     ("did not accept our requests to connect", Reason::Expired),
+    // Google Groups refusing a post (not a member, no permission), in every language it writes.
+    ("https://groups.google.com/support", Reason::Rejected),
     // Gmail relaying a DNS answer: temporary unless the domain publishes a null MX.
     ("returned null mx", Reason::NotAccept),
     ("doesn't receive email according to the administrator", Reason::NotAccept),
@@ -1495,7 +1497,6 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("content filter", Reason::SpamDetected),
     (" - spam", Reason::SpamDetected),
     // policyviolation
-    ("policy violation", Reason::PolicyViolation),
     ("violates our policy", Reason::PolicyViolation),
     ("due to local policy", Reason::PolicyViolation),
     ("denied by policy", Reason::PolicyViolation),
@@ -1545,7 +1546,6 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("have been failing for a long time", Reason::Expired),
     ("could not be delivered for * days", Reason::Expired),
     ("cannot send message for * days", Reason::Expired),
-    ("in the queue too long", Reason::Expired),
     ("too long in the queue", Reason::Expired),
     ("unable to deliver message after multiple retries", Reason::Expired),
     ("message timed out", Reason::Expired),
@@ -1605,7 +1605,6 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("recipient address rejected. (in reply to rcpt", Reason::UserUnknown),
     ("is not a registered gateway user", Reason::Rejected),
     ("you're sending this from a different address or alias", Reason::Rejected),
-    ("may not exist, or you may not have permission to post", Reason::Rejected),
     ("you are not a member of this mailing list", Reason::Rejected),
     ("all recipient addresses rejected : access denied", Reason::Rejected),
     ("no such domain", Reason::HostUnknown),
