@@ -401,7 +401,7 @@ struct Clues<'a> {
 /// with the exceptions in [`holds`]); then, when the code names no reason or one Sisimai checks
 /// again, the first reason of [`SECOND_PASS`] the text names; then the code's class (x.6 →
 /// `contenterror`, x.7 → `securityerror`), a local mailer (`x-unix;`), a protocol reply code
-/// (x01–x07 → `syntaxerror`), a refusal at `EHLO`/`HELO` (→ `blocked`). `None`: nothing decides.
+/// (x01–x07 → `syntaxerror`), a refusal at connection or `EHLO`/`HELO` (→ `blocked`). `None`: nothing decides.
 fn judge(clues: &Clues, fallback: Option<Reason>) -> Option<Reason> {
     let (receiver, found) = match_phrases(clues.text);
     if receiver.is_some() {
@@ -457,7 +457,8 @@ fn judge(clues: &Clues, fallback: Option<Reason>) -> Option<Reason> {
     if (401..=407).contains(&reply) || (501..=507).contains(&reply) {
         return Some(Reason::SyntaxError);
     }
-    if matches!(command, Some(Command::Helo)) {
+    // Refused before any envelope: the server refuses the sending host.
+    if matches!(command, Some(Command::Connect | Command::Helo)) {
         return Some(Reason::Blocked);
     }
     [Reason::SyntaxError, Reason::Vacation]
@@ -595,7 +596,7 @@ enum Command {
 
 impl Command {
     fn named_in(text: &str) -> Option<Command> {
-        const SIGNS: [(&str, Command); 18] = [
+        const SIGNS: [(&str, Command); 19] = [
             ("end of data", Command::Data),
             ("data command", Command::Data),
             (">>> data", Command::Data),
@@ -613,6 +614,7 @@ impl Command {
             ("ehlo command", Command::Helo),
             ("helo command", Command::Helo),
             ("initial greeting", Command::Connect),
+            ("after initial connection", Command::Connect),
             ("in reply to connect", Command::Connect),
         ];
         SIGNS
@@ -1000,7 +1002,8 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     // Amazon SES itself (SES Developer Guide, notification examples).
     ("amazon ses has suppressed sending to this address", Reason::Suppressed),
     ("on the suppression list for your account", Reason::Suppressed),
-    ("email address is not verified", Reason::Rejected),
+    // SES refusing to send for an unverified identity: it will not relay for this sender.
+    ("email address is not verified", Reason::NoRelaying),
     ("transaction failed: duplicate header", Reason::ContentError),
     // Gmail / Google Workspace (Google Workspace "SMTP error reference"; Sisimai rhost/google).
     ("?p=nosuchuser", Reason::UserUnknown),
@@ -1112,6 +1115,8 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     ("le compte du destinataire est bloque", Reason::Suspend),
     ("destinataire invalide", Reason::UserUnknown),
     ("service refuse. veuillez essayer plus tard", Reason::Blocked),
+    // Cox ("Cox email error codes"): AUP#CDRBL is its blocklist.
+    ("aup#cdrbl", Reason::Blocked),
     // GoDaddy (GoDaddy "Fix rejected email with a bounce error").
     ("has sent to too many recipients", Reason::Speeding),
     // Facebook, Tencent QQ, i.ua (Sisimai rhost/facebook, rhost/tencent, rhost/iua).
@@ -1498,6 +1503,7 @@ pub(crate) const GENERIC: PhraseTable = &[
     (" - spam", Reason::SpamDetected),
     // policyviolation
     ("violates our policy", Reason::PolicyViolation),
+    ("local policy violation", Reason::PolicyViolation),
     ("due to local policy", Reason::PolicyViolation),
     ("denied by policy", Reason::PolicyViolation),
     ("rejected by policy", Reason::PolicyViolation),
@@ -1631,12 +1637,12 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("refused to talk to me", Reason::Blocked),
     ("invalid ip for sending mail of domain", Reason::Blocked),
     ("you've reached your daily relay quota", Reason::Blocked),
+    ("badrcptto list", Reason::Filtered),
     ("messages from * weren't sent", Reason::Blocked),
     ("unverifyable sending ips", Reason::RequirePtr),
     ("malformed address", Reason::SyntaxError),
     ("duplicated message-id", Reason::SystemError),
     ("queue file write error", Reason::SystemError),
-    ("policy violation", Reason::PolicyViolation),
     ("header error", Reason::PolicyViolation),
     ("blacklisted url in message", Reason::SpamDetected),
 ];

@@ -257,7 +257,7 @@ fn cases() -> Vec<Case> {
         a("5.0.0", "smtp; 550 User not found", Filtered, S),
         a("5.0.0", "smtp; 550 Unauthenticated senders not allowed", SecurityError, S),
         a("5.0.0", "smtp; 554 Transaction failed: Duplicate header 'DKIM-Signature'.", ContentError, S),
-        a("5.0.0", "smtp; 554 Message rejected: Email address is not verified. The following identities failed the check in region AP-NORTHEAST-1: nekochan@example.jp", Rejected, S),
+        a("5.0.0", "smtp; 554 Message rejected: Email address is not verified. The following identities failed the check in region AP-NORTHEAST-1: nekochan@example.jp", NoRelaying, S),
         a("4.0.0", "smtp; 451 Could not load DRD for domain (example.com) rcpt (kijitora@example.com)", SystemError, S),
 
         // --- Exim (routers/dnslookup.c, route.c, transports/smtp.c; set-of-emails lhost-exim-*,
@@ -339,7 +339,7 @@ fn cases() -> Vec<Case> {
         //     lhost-receivingses-*, lhost-domino-03, lhost-office365-03; sitepackage.de "Typische
         //     Fehlermeldungen"; pomoc.poczta.interia.pl; napoveda.seznam.cz) ----------------------
         a("5.1.1", "smtp; 550 5.1.1 User does not exist - <kijitora@zoho.example.com>", UserUnknown, P),
-        a("5.7.7", "smtp; 554 5.7.7 Email policy violation detected", PolicyViolation, S),
+        a("5.7.7", "smtp; 554 5.7.7 Email policy violation detected", SecurityError, S),
         a("5.7.1", "smtp; 554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.", SpamDetected, S),
         a("5.1.1", "SMTP; 550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]", UserUnknown, P),
         a("5.5.0", "SMTP; 550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416", UserUnknown, P),
