@@ -1642,6 +1642,7 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("unverifyable sending ips", Reason::RequirePtr),
     ("malformed address", Reason::SyntaxError),
     ("duplicated message-id", Reason::SystemError),
+    ("unable to contact ldap server", Reason::SystemError),
     ("queue file write error", Reason::SystemError),
     ("header error", Reason::PolicyViolation),
     ("blacklisted url in message", Reason::SpamDetected),
