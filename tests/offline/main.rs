@@ -33,6 +33,7 @@ mod https_handler;
 mod layers;
 mod reason_table;
 mod replay;
+mod sisimai_corpus;
 mod sns_https;
 mod sqs;
 mod suppression;
