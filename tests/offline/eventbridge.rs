@@ -182,7 +182,11 @@ async fn an_account_level_event_is_kept_whole_in_its_own_stream_and_counted() {
     assert_eq!(summary.unrecognized, 0);
     assert_eq!(summary.written, BTreeMap::from([("AccountEvent", 1)]));
     assert_eq!(metrics.account_events(), 1);
-    assert_eq!(handler.sink().messages("AccountEvent"), [ACCOUNT_EVENT]);
+    // Whole, as it came, on one line (the sample is pretty-printed).
+    let stored = handler.sink().messages("AccountEvent");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(json(&stored[0]), json(ACCOUNT_EVENT));
+    assert!(!stored[0].contains('\n'), "{}", stored[0]);
     let writes = handler.sink().writes.lock().unwrap();
     // Filed at the event's time (2026-11-20T22:10:05Z).
     assert_eq!(writes[0].1[0].timestamp_ms, 1_795_212_605_000);
