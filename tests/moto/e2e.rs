@@ -86,25 +86,24 @@ async fn the_binary_stores_every_fixture_and_prints_no_address() {
     assert_eq!(written, 21);
 
     let moto = cloudwatch_client(&moto_endpoint()).await;
-    for (stream, count) in [
-        ("Bounce", 5),
-        ("Complaint", 3),
-        ("Delivery", 3),
-        ("Send", 2),
-        ("Reject", 1),
-        ("Open", 1),
-        ("Click", 1),
-        ("Rendering Failure", 1),
-        ("DeliveryDelay", 1),
-        ("Subscription", 1),
-        ("Unrecognized", 2),
-    ] {
-        assert_eq!(
-            read_stream(&moto, &group, stream).await.len(),
-            count,
-            "{stream}"
-        );
-    }
+    assert_stream_sizes(
+        &moto,
+        &group,
+        &[
+            ("Bounce", 5),
+            ("Complaint", 3),
+            ("Delivery", 3),
+            ("Send", 2),
+            ("Reject", 1),
+            ("Open", 1),
+            ("Click", 1),
+            ("Rendering Failure", 1),
+            ("DeliveryDelay", 1),
+            ("Subscription", 1),
+            ("Unrecognized", 2),
+        ],
+    )
+    .await;
     let bounces = read_stream(&moto, &group, "Bounce").await;
     assert!(bounces
         .iter()
@@ -163,26 +162,25 @@ async fn the_binary_stores_every_eventbridge_event_and_prints_no_address() {
     assert_eq!(account_events, 1);
 
     let moto = cloudwatch_client(&moto_endpoint()).await;
-    for (stream, count) in [
-        ("Bounce", 2),
-        ("Complaint", 1),
-        ("Delivery", 1),
-        ("Send", 2),
-        ("Reject", 1),
-        ("Open", 1),
-        ("Click", 1),
-        ("Rendering Failure", 1),
-        ("DeliveryDelay", 1),
-        ("Subscription", 1),
-        ("AccountEvent", 1),
-        ("Unrecognized", 1),
-    ] {
-        assert_eq!(
-            read_stream(&moto, &group, stream).await.len(),
-            count,
-            "{stream}"
-        );
-    }
+    assert_stream_sizes(
+        &moto,
+        &group,
+        &[
+            ("Bounce", 2),
+            ("Complaint", 1),
+            ("Delivery", 1),
+            ("Send", 2),
+            ("Reject", 1),
+            ("Open", 1),
+            ("Click", 1),
+            ("Rendering Failure", 1),
+            ("DeliveryDelay", 1),
+            ("Subscription", 1),
+            ("AccountEvent", 1),
+            ("Unrecognized", 1),
+        ],
+    )
+    .await;
     let bounces = read_stream(&moto, &group, "Bounce").await;
     assert!(bounces.iter().any(
         |(_, m)| m.contains("\"emailAddress\":\"amber@example.com\"")
@@ -416,18 +414,17 @@ async fn an_sqs_batch_is_written_with_one_put_per_stream_and_failed_messages_are
     assert_eq!(proxy.calls(), ["PutLogEvents"; 3]);
 
     let moto = cloudwatch_client(&moto_endpoint()).await;
-    for (stream, count) in [
-        ("Bounce", 5),
-        ("Complaint", 2),
-        ("Delivery", 3),
-        ("Unrecognized", 1),
-    ] {
-        assert_eq!(
-            read_stream(&moto, &group, stream).await.len(),
-            count,
-            "{stream}"
-        );
-    }
+    assert_stream_sizes(
+        &moto,
+        &group,
+        &[
+            ("Bounce", 5),
+            ("Complaint", 2),
+            ("Delivery", 3),
+            ("Unrecognized", 1),
+        ],
+    )
+    .await;
 
     // A stream CloudWatch refuses: exactly its messages come back for SQS to deliver again.
     proxy.reset();
@@ -505,4 +502,19 @@ async fn the_binary_answers_https_deliveries_it_cannot_verify_with_403_and_write
         !format!("{}{}", output.stdout, output.stderr).contains("bob@"),
         "no address in the function's own log"
     );
+}
+
+/// Each stream of the group holds exactly this many events.
+async fn assert_stream_sizes(
+    moto: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    sizes: &[(&str, usize)],
+) {
+    for &(stream, count) in sizes {
+        assert_eq!(
+            read_stream(moto, group, stream).await.len(),
+            count,
+            "{stream}"
+        );
+    }
 }

@@ -36,39 +36,34 @@ pub fn event_paths() -> Vec<PathBuf> {
 /// The SNS → Lambda events: the files whose JSON is `{"Records": [...]}` with an `Sns` object in every
 /// record (not the SQS events, whose records have a `body`, nor the replay lines).
 pub fn sns_events() -> Vec<EventFile> {
-    event_paths()
-        .into_iter()
-        .filter_map(|path| {
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let json: Value = serde_json::from_str(&text).ok()?;
-            let records = json.get("Records")?.as_array()?;
-            let sns = !records.is_empty() && records.iter().all(|r| r["Sns"].is_object());
-            sns.then(|| EventFile {
-                name: path
-                    .file_name()
-                    .expect("a file name")
-                    .to_string_lossy()
-                    .into_owned(),
-                text,
+    event_files_where(|json| {
+        json.get("Records")
+            .and_then(Value::as_array)
+            .is_some_and(|records| {
+                !records.is_empty() && records.iter().all(|r| r["Sns"].is_object())
             })
-        })
-        .collect()
+    })
 }
 
 /// The EventBridge events: the files whose JSON has `detail-type`, `source` and `detail` (what a rule hands
 /// the function).
 pub fn eventbridge_events() -> Vec<EventFile> {
+    event_files_where(|json| {
+        ["detail-type", "source", "detail"]
+            .iter()
+            .all(|key| json.get(key).is_some())
+    })
+}
+
+/// The files of events/ that are one JSON document for which `wanted` holds.
+fn event_files_where(wanted: impl Fn(&Value) -> bool) -> Vec<EventFile> {
     event_paths()
         .into_iter()
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let json: Value = serde_json::from_str(&text).ok()?;
-            let eventbridge = ["detail-type", "source", "detail"]
-                .iter()
-                .all(|key| json.get(key).is_some());
-            eventbridge.then(|| EventFile {
+            wanted(&json).then(|| EventFile {
                 name: path
                     .file_name()
                     .expect("a file name")
