@@ -25,6 +25,9 @@ pub mod runtime_api;
 
 pub use cloudwatch::{cloudwatch_client, moto_endpoint, read_stream, stream_names, unique_name};
 pub use function::{spawn_function, FunctionProcess};
+// Only the runtime benchmark (benches/runtime.rs) starts another command line.
+#[allow(unused_imports)]
+pub use function::spawn_command;
 pub use invoke::Invoke;
 pub use privacy::hmac_sha256_hex;
 pub use proxy::{Fault, RecordingProxy};
