@@ -53,6 +53,10 @@ pub fn timeout_config() -> TimeoutConfig {
 
 pub struct CloudWatchSink {
     client: Client,
+    /// The same client with the SDK's retries off, for PutLogEvents: retried here rather than by the SDK,
+    /// which would also resend a batch whose put timed out after it was stored. Built once: a per-call
+    /// config override costs every put a configuration merge.
+    put_client: Client,
     log_group: String,
     /// Streams known to exist, with the next sequence token the last put returned. Current CloudWatch ignores
     /// tokens; older or compatible endpoints need them, and remembering saves them a correction round trip.
@@ -85,8 +89,16 @@ enum PutFailure<'a> {
 
 impl CloudWatchSink {
     pub fn new(client: Client, log_group: impl Into<String>) -> Self {
+        let put_client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
         CloudWatchSink {
             client,
+            put_client,
             log_group: log_group.into(),
             known_streams: Mutex::new(HashMap::new()),
             uncertain_batches: Mutex::new(RecentMap::new(MAX_UNCERTAIN_BATCHES)),
@@ -109,12 +121,15 @@ impl CloudWatchSink {
     }
 
     async fn put_batch(&self, stream: &str, mut batch: Vec<LogEvent>) -> Result<(), WriteError> {
-        let fingerprint = batch_fingerprint(stream, &batch);
-        let earlier_span = self
-            .uncertain_batches
-            .lock()
-            .ok()
-            .and_then(|mut u| u.take(&fingerprint));
+        // The batch as it came is fingerprinted (every message hashed) only when needed: when there is an
+        // earlier uncertain batch to match, or when this one ends uncertain.
+        let mut fingerprint = None;
+        let earlier_span = self.uncertain_batches.lock().ok().and_then(|mut u| {
+            if u.is_empty() {
+                return None;
+            }
+            u.take(fingerprint.insert(batch_fingerprint(stream, &batch)))
+        });
         if let Some(span) = earlier_span {
             // An earlier attempt got no answer: if it was stored after all, putting it again would duplicate it.
             if self.is_stored(stream, &batch, span).await? {
@@ -133,18 +148,12 @@ impl CloudWatchSink {
                 .map(input_event)
                 .collect::<Result<Vec<_>, _>>()?;
             let result = self
-                .client
+                .put_client
                 .put_log_events()
                 .log_group_name(&self.log_group)
                 .log_stream_name(stream)
                 .set_log_events(Some(events))
                 .set_sequence_token(token.clone())
-                .customize()
-                // Retried here rather than by the SDK, which would also resend a batch whose put timed out
-                // after it was stored.
-                .config_override(
-                    aws_sdk_cloudwatchlogs::Config::builder().retry_config(RetryConfig::disabled()),
-                )
                 .send()
                 .await;
             let error = match result {
@@ -166,6 +175,7 @@ impl CloudWatchSink {
                     // CloudWatch refused these for their time (e.g. older than the group's retention): file
                     // them now instead; each keeps its original time in its message.
                     let now = Utc::now().timestamp_millis();
+                    fingerprint.get_or_insert_with(|| batch_fingerprint(stream, &batch));
                     batch = rejected
                         .into_iter()
                         .map(|index| {
@@ -204,6 +214,8 @@ impl CloudWatchSink {
                         return Ok(());
                     }
                     if let Ok(mut uncertain) = self.uncertain_batches.lock() {
+                        let fingerprint =
+                            fingerprint.unwrap_or_else(|| batch_fingerprint(stream, &batch));
                         uncertain.insert(fingerprint, span);
                     }
                     return Err(WriteError::Uncertain {
