@@ -10,7 +10,12 @@
 #   BENCH_COLD_STARTS       cold starts measured            (default 20)
 #   BENCH_WARMUP            warm invocations not measured   (default 50)
 #   BENCH_WARM_INVOCATIONS  warm invocations measured       (default 1000)
+#   BENCH_SQS_BATCHES       SQS batches of 100 measured, each way (default 21)
+#   BENCH_SQS_LARGE_BATCHES SQS batches of 1,000 measured, each way (default 7)
 #   BENCH_FN_<NAME>=value   sets <NAME> for the function under test, for experiments (BENCH_FN_RUST_LOG=warn)
+#   BENCH_BINARY=path       measure another build of the function (e.g. an earlier commit's release binary)
+#   BENCH_WRAPPER="cmd …"   run the function under a command, e.g. "valgrind --tool=callgrind"; with
+#                           BENCH_CALLGRIND_DUMPS=1 its profile is dumped after each phase
 #   BENCH_PACKAGE=0         do not build the arm64 zip (its row then says how to)
 #   CRITERION_ARGS          extra arguments for criterion, e.g. CRITERION_ARGS="--save-baseline before"
 

@@ -32,6 +32,10 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn contains<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,

@@ -5,6 +5,7 @@ use std::path::Path;
 use aws_config::environment::{
     EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
 };
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::storage::cloudwatch::{retry_config, timeout_config};
@@ -18,7 +19,10 @@ pub(crate) async fn sdk_config() -> SdkConfig {
     let set = |name| std::env::var_os(name).is_some_and(|value| !value.is_empty());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())
-        .timeout_config(timeout_config());
+        .timeout_config(timeout_config())
+        // Stalled-stream protection fails a body that moves nothing for 5 s; every attempt times out at 4 s
+        // first, so it never acts here, and without it no request pays its throughput bookkeeping.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if set("AWS_REGION") || set("AWS_DEFAULT_REGION") {
         loader = loader.region(EnvironmentVariableRegionProvider::new());
     }

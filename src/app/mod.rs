@@ -90,10 +90,14 @@ impl App {
     }
 
     /// Embedded metric format lines on stdout (not through tracing, whose JSON would hide them from
-    /// CloudWatch's extraction).
+    /// CloudWatch's extraction), in one write rather than one per line.
     fn print_metrics(&self, metrics: &Metrics) {
-        for line in metrics.emf_lines(&self.metrics_namespace, Utc::now().timestamp_millis()) {
-            println!("{line}");
+        let mut lines = metrics
+            .emf_lines(&self.metrics_namespace, Utc::now().timestamp_millis())
+            .join("\n");
+        if !lines.is_empty() {
+            lines.push('\n');
+            print!("{lines}");
         }
     }
 }

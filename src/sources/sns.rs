@@ -43,6 +43,11 @@ impl SnsEnvelope {
     /// read: the signature fields are the HTTPS path's, and a body whose signature fields are odd is still
     /// the envelope it says, its topic checked.
     pub fn read(text: &str) -> Option<SnsEnvelope> {
+        // JSON can spell the key `TopicArn` only as itself or with `\u` escapes: a text with neither (a bare
+        // SES notification, as raw delivery queues it) is no envelope, known without reading it all.
+        if !text.contains("TopicArn") && !text.contains("\\u") {
+            return None;
+        }
         serde_json::from_str::<Delivered>(text)
             .ok()
             .filter(|read| read.sns_type.is_some() && read.topic_arn.is_some())
@@ -97,6 +102,13 @@ mod tests {
         let envelope = SnsEnvelope::read(text).expect("an envelope");
         assert_eq!(envelope.topic_arn.as_deref(), Some("t"));
         assert_eq!(envelope.message_id.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn a_topic_key_spelt_with_escapes_is_still_read() {
+        let text = r#"{"Type":"Notification","Topic\u0041rn":"t","MessageId":"m"}"#;
+        let envelope = SnsEnvelope::read(text).expect("an envelope");
+        assert_eq!(envelope.topic_arn.as_deref(), Some("t"));
     }
 
     #[test]

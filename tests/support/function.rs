@@ -38,8 +38,23 @@ const LAMBDA_ENV: &[(&str, &str)] = &[
 /// through. stdout and stderr are captured continuously (a full pipe would block the function) and the
 /// process is killed if the [`FunctionProcess`] is dropped.
 pub fn spawn_function(runtime_api_addr: &str, envs: &[(&str, &str)]) -> FunctionProcess {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ses-feedback-logger"));
+    spawn_command(
+        &[env!("CARGO_BIN_EXE_ses-feedback-logger")],
+        runtime_api_addr,
+        envs,
+    )
+}
+
+/// [`spawn_function`] with another command line: `program[0]` with the rest as its arguments (the runtime
+/// benchmark: an earlier build of the binary, or the binary under a profiler).
+pub fn spawn_command(
+    program: &[&str],
+    runtime_api_addr: &str,
+    envs: &[(&str, &str)],
+) -> FunctionProcess {
+    let mut command = Command::new(program[0]);
     command
+        .args(&program[1..])
         .env_clear()
         .envs(LAMBDA_ENV.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api_addr)

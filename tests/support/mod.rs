@@ -29,6 +29,9 @@ pub use cloudwatch::{
     cloudwatch_client, cloudwatch_client_in, moto_endpoint, read_stream, stream_names, unique_name,
 };
 pub use function::{spawn_function, FunctionProcess};
+// Only the runtime benchmark (benches/runtime.rs) starts another command line.
+#[allow(unused_imports)]
+pub use function::spawn_command;
 pub use invoke::Invoke;
 pub use privacy::hmac_sha256_hex;
 pub use proxy::{Fault, RecordingProxy};
