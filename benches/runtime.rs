@@ -120,14 +120,24 @@ impl Bench {
         format!("be4c0000-0000-4000-8000-{:012x}", self.next_id)
     }
 
-    /// `payload` with a new `Sns.MessageId` in every record: the function skips a MessageId it has already
-    /// stored (redelivery), so every benchmarked invocation must carry new ones to do the full work.
+    /// `payload` with a new `Sns.MessageId` in every record, or a new `id` for an EventBridge event: the
+    /// function skips a delivery it has already stored (redelivery), so every benchmarked invocation must
+    /// carry new ones to do the full work.
     fn fresh(&mut self, payload: &str) -> String {
         let mut event: Value = serde_json::from_str(payload).expect("fixture is JSON");
-        for record in event["Records"].as_array_mut().expect("Records") {
+        if let Some(records) = event.get_mut("Records").and_then(Value::as_array_mut) {
+            for record in records {
+                self.next_id += 1;
+                record["Sns"]["MessageId"] =
+                    Value::String(format!("5e55a9e0-0000-4000-8000-{:012x}", self.next_id));
+            }
+        } else {
+            assert!(
+                event.get("detail-type").is_some(),
+                "an SNS, SQS or EventBridge event"
+            );
             self.next_id += 1;
-            record["Sns"]["MessageId"] =
-                Value::String(format!("5e55a9e0-0000-4000-8000-{:012x}", self.next_id));
+            event["id"] = Value::String(format!("e7e0b000-0000-4000-8000-{:012x}", self.next_id));
         }
         event.to_string()
     }
