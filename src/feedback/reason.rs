@@ -596,7 +596,7 @@ enum Command {
 
 impl Command {
     fn named_in(text: &str) -> Option<Command> {
-        const SIGNS: [(&str, Command); 19] = [
+        const SIGNS: [(&str, Command); 20] = [
             ("end of data", Command::Data),
             ("data command", Command::Data),
             (">>> data", Command::Data),
@@ -607,6 +607,10 @@ impl Command {
             ("does not like recipient", Command::Rcpt),
             (">... ", Command::Rcpt),
             ("recipient address rejected", Command::Rcpt),
+            (
+                "recipients was rejected by a remote mail server",
+                Command::Rcpt,
+            ),
             ("after ehlo", Command::Helo),
             ("mail from command", Command::Mail),
             ("after mail from", Command::Mail),
@@ -1111,10 +1115,21 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     ("blocked by proofpoint", Reason::Blocked),
     ("sender's spf policy", Reason::AuthFailure),
     // Orange / La Poste (Sisimai rhost/franceptt).
+    // Numbered refusals (`LPN000_630`, `OFR005_505`), before the wordings: the digits name the cause.
+    ("lpn*_630", Reason::PolicyViolation),
+    ("ofr*_630", Reason::PolicyViolation),
+    ("lpn*_505", Reason::SystemError),
+    ("ofr*_505", Reason::SystemError),
     ("adresse ip source bloquee", Reason::Blocked),
     ("le compte du destinataire est bloque", Reason::Suspend),
     ("destinataire invalide", Reason::UserUnknown),
     ("service refuse. veuillez essayer plus tard", Reason::Blocked),
+    // Spectrum ("Understanding email error codes"): AUP#In-1300 to 1340 limit concurrent connections.
+    ("aup#in-130", Reason::TooManyConn),
+    ("aup#in-131", Reason::TooManyConn),
+    ("aup#in-132", Reason::TooManyConn),
+    ("aup#in-133", Reason::TooManyConn),
+    ("aup#in-1340", Reason::TooManyConn),
     // Cox ("Cox email error codes"): AUP#CDRBL is its blocklist.
     ("aup#cdrbl", Reason::Blocked),
     // GoDaddy (GoDaddy "Fix rejected email with a bounce error").
@@ -2069,6 +2084,58 @@ mod tests {
         for (diag, want) in cases {
             assert_eq!(reason(None, None, diag), want, "{diag}");
         }
+    }
+
+    #[test]
+    fn receivers_numbered_codes_name_the_cause() {
+        let cases = [
+            // Orange: the code's last digits decide, not the wording around them.
+            (
+                "smtp; 554 5.7.1 Client host rejected LPN000_630",
+                Reason::PolicyViolation,
+            ),
+            (
+                "smtp; 550 5.5.0 Service refuse. Veuillez essayer plus tard. OFR005_505 [505]",
+                Reason::SystemError,
+            ),
+            (
+                "smtp; 550 5.5.0 Service refuse. Veuillez essayer plus tard. LPN005_510",
+                Reason::Blocked,
+            ),
+            // Spectrum: AUP#In-1300..1340 are its connection limits, whatever the text says.
+            (
+                "smtp; 554 5.7.1 sender rejected AUP#In-1310 https://www.spectrum.net/support",
+                Reason::TooManyConn,
+            ),
+            (
+                "smtp; 554 5.7.1 sender rejected AUP#In-1340",
+                Reason::TooManyConn,
+            ),
+        ];
+        for (diag, want) in cases {
+            assert_eq!(reason(None, None, diag), want, "{diag}");
+        }
+        // 1350 and up are Spectrum's volume limits, not connection limits.
+        let volume = "smtp; 554 5.7.1 sender rejected AUP#In-1350";
+        assert_ne!(reason(None, None, volume), Reason::TooManyConn);
+    }
+
+    #[test]
+    fn a_recipient_refused_at_rcpt_is_unknown_not_filtered() {
+        // At an unknown step Sisimai calls "user unknown" a filter's answer; a wrapper that says the
+        // recipient was refused names the step (RCPT), and then the address does not exist.
+        let at_rcpt =
+            "smtp; Each of the following recipients was rejected by a remote mail server. \
+                       <<< 550 <nobody@example.jp>: User unknown";
+        assert_eq!(reason(None, Some("5.0.0"), at_rcpt), Reason::UserUnknown);
+        assert_eq!(
+            reason(
+                None,
+                Some("5.0.0"),
+                "smtp; 550 <nobody@example.jp>: User unknown"
+            ),
+            Reason::Filtered
+        );
     }
 
     #[test]
