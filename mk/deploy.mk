@@ -68,7 +68,7 @@ wire-identity: ## Send an SES identity's bounce/complaint/delivery notifications
 		echo "wire-identity: set IDENTITY to a verified SES domain or address, e.g. make wire-identity IDENTITY=example.com" >&2; exit 2; \
 	fi
 	@topic=$$($(call stack_output,TopicArn)) || { echo "wire-identity: cannot read stack $(STACK_NAME); run make deploy first (or set STACK_NAME/REGION)" >&2; exit 1; }; \
-	if [ -z "$$topic" ] || [ "$$topic" = None ]; then echo "wire-identity: stack $(STACK_NAME) has no TopicArn output" >&2; exit 1; fi; \
+	if [ -z "$$topic" ] || [ "$$topic" = None ]; then echo "wire-identity: stack $(STACK_NAME) has no TopicArn output (with Trigger=eventbridge it reads configuration-set events from EventBridge; identity notifications need sns, sqs or https)" >&2; exit 1; fi; \
 	for type in Bounce Complaint Delivery; do \
 		echo "==> $(IDENTITY): $$type notifications -> $$topic (original headers included)"; \
 		aws ses set-identity-notification-topic $(REGION_ARG) --identity "$(IDENTITY)" --notification-type $$type --sns-topic "$$topic" || exit 1; \

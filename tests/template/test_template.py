@@ -42,7 +42,7 @@ FEEDBACK_GROUP_ARNS = {ARN_PREFIX + "${FeedbackLogGroup}", ARN_PREFIX + "${Feedb
 OWN_STREAMS_ARN = ARN_PREFIX + "${FunctionLogGroup}:log-stream:*"
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
 FEED_QUEUE_ARN = {"Fn::GetAtt": ["FeedbackQueue", "Arn"]}
-TOPIC_IN_USE = {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "ExistingTopicArn"}]}
+TOPIC_IN_USE = {"Fn::If": ["NoTopicGiven", {"Ref": "FeedbackTopic"}, {"Ref": "ExistingTopicArn"}]}
 FUNCTION_ARN = {"Fn::GetAtt": ["FeedbackFunction", "Arn"]}
 FUNCTION_URL = {"Fn::GetAtt": ["FeedbackFunctionUrl", "FunctionUrl"]}
 
@@ -388,7 +388,8 @@ def test_function_environment_names_feedback_group_format_and_topic(template: di
     }
     assert env["LOG_GROUP_REGION"] == {"Ref": "FeedbackLogGroupRegion"}
     assert env["LOG_FORMAT"] == {"Ref": "LogFormat"}
-    assert env["ALLOWED_TOPIC_ARNS"] == TOPIC_IN_USE
+    # CreateTopic, not NoTopicGiven: the function exists with every trigger, the topic not with eventbridge.
+    assert env["ALLOWED_TOPIC_ARNS"] == {"Fn::If": ["CreateTopic", {"Ref": "FeedbackTopic"}, {"Ref": "ExistingTopicArn"}]}
     log_format = template["Parameters"]["LogFormat"]
     assert log_format["AllowedValues"] == ["json", "plain"]
     assert log_format["Default"] == "json"
@@ -993,7 +994,12 @@ def test_feedback_log_group_kms_key_is_optional(template: dict[str, Any]) -> Non
 
 def test_topic_is_created_unless_an_existing_topic_is_given(template: dict[str, Any]) -> None:
     assert template["Parameters"]["ExistingTopicArn"]["Default"] == ""
-    assert template["Conditions"]["CreateTopic"] == {"Fn::Equals": [{"Ref": "ExistingTopicArn"}, ""]}
+    assert template["Conditions"]["NoTopicGiven"] == {"Fn::Equals": [{"Ref": "ExistingTopicArn"}, ""]}
+    assert template["Conditions"]["CreateTopic"] == {"Fn::And": [{"Condition": "NoTopicGiven"}, {"Condition": "UsesTopic"}]}
+    for trigger in ("sns", "sqs", "https"):
+        assert _Deployment(template, Trigger=trigger).resource("FeedbackTopic") is not None
+        given = _Deployment(template, Trigger=trigger, ExistingTopicArn=LOCAL_TOPIC)
+        assert given.resource("FeedbackTopic") is None
     assert template["Resources"]["FeedbackTopic"]["Condition"] == "CreateTopic"
     assert template["Resources"]["FeedbackTopicPolicy"]["Condition"] == "CreateTopic"
 
@@ -1113,11 +1119,31 @@ def test_each_trigger_value_opens_exactly_its_own_way_in(
 ) -> None:
     tpl = request.getfixturevalue(source)
     deployment = _Deployment(tpl, pseudo=HERE, Trigger=trigger, ExistingTopicArn=topic)
+    if trigger == "eventbridge" and topic:
+        assert any("ExistingTopicArn empty" in v for v in deployment.rule_violations())
+        return
     assert [c for c in TRIGGER_CONDITIONS.values() if deployment.condition(c)] == [TRIGGER_CONDITIONS[trigger]]
     assert _ways_in(deployment.resources()) == {trigger}
-    # Whatever the way in, the function may only be told about the topic in use.
+    # Whatever the way in, the function may only be told about the topic in use (eventbridge reads none).
     env = deployment.resource("FeedbackFunction")["Properties"]["Environment"]["Variables"]
-    assert env["ALLOWED_TOPIC_ARNS"] == (topic or "${FeedbackTopic}")
+    expected = "" if trigger == "eventbridge" else (topic or "${FeedbackTopic}")
+    assert env["ALLOWED_TOPIC_ARNS"] == expected
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("source", ["template", "expanded"])
+def test_only_the_sns_ways_in_have_a_topic_and_its_wiring_outputs(
+    request: pytest.FixtureRequest, source: str, trigger: str
+) -> None:
+    # SES identity notifications go only to SNS: with eventbridge a topic (and the command wiring
+    # identities to it) would take feedback nothing reads.
+    deployment = _Deployment(request.getfixturevalue(source), pseudo=HERE, Trigger=trigger)
+    uses_topic = trigger != "eventbridge"
+    resources = deployment.resources()
+    assert ("FeedbackTopic" in resources, "FeedbackTopicPolicy" in resources) == (uses_topic, uses_topic)
+    outputs = deployment.outputs()
+    assert ("TopicArn" in outputs, "WireIdentityCommands" in outputs) == (uses_topic, uses_topic)
+    assert not deployment.rule_violations()
 
 
 def test_default_parameters_deploy_the_sns_way_in(template: dict[str, Any]) -> None:
