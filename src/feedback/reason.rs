@@ -619,10 +619,22 @@ impl Command {
             ("after initial connection", Command::Connect),
             ("in reply to connect", Command::Connect),
         ];
-        SIGNS
-            .iter()
-            .find(|(sign, _)| text.contains(sign))
-            .map(|&(_, command)| command)
+        // The first sign in this order that the text contains: ids count up in the same order.
+        static FOUND_BY: std::sync::LazyLock<(Literals, Vec<Command>)> =
+            std::sync::LazyLock::new(|| {
+                let mut signs = Literals::with_capacity(SIGNS.len());
+                let mut commands = Vec::with_capacity(SIGNS.len());
+                for (sign, command) in SIGNS {
+                    if signs.add(sign) == commands.len() {
+                        commands.push(command);
+                    }
+                }
+                (signs, commands)
+            });
+        let (signs, commands) = &*FOUND_BY;
+        let mut first = usize::MAX;
+        signs.find_all(text, |id| first = first.min(id));
+        commands.get(first).copied()
     }
 }
 
