@@ -1007,23 +1007,30 @@ static PHRASES: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| {
             parts: start..entry_parts.len(),
         });
     }
-    // The entries grouped by first part, in table order within each group (a counting sort).
-    let first_parts: Vec<usize> = entries
+    // The entries grouped by first part, in table order within each group (a counting sort). An
+    // entry of wildcards only has none, and is never found (a unit test keeps them out).
+    let first_parts: Vec<Option<usize>> = entries
         .iter()
-        .map(|phrase| usize::from(entry_parts[phrase.parts.start]))
+        .map(|phrase| {
+            entry_parts[phrase.parts.clone()]
+                .first()
+                .map(|&id| usize::from(id))
+        })
         .collect();
     let mut first_part_starts = vec![0; parts.len() + 1];
-    for &first in &first_parts {
+    for &first in first_parts.iter().flatten() {
         first_part_starts[first + 1] += 1;
     }
     for id in 0..parts.len() {
         first_part_starts[id + 1] += first_part_starts[id];
     }
-    let mut by_first_part = vec![0; entries.len()];
+    let mut by_first_part = vec![0; first_part_starts[parts.len()]];
     let mut next = first_part_starts.clone();
-    for (index, &first) in first_parts.iter().enumerate() {
-        by_first_part[next[first]] = u16::try_from(index).unwrap_or(u16::MAX);
-        next[first] += 1;
+    for (index, first) in first_parts.iter().enumerate() {
+        if let Some(first) = *first {
+            by_first_part[next[first]] = u16::try_from(index).unwrap_or(u16::MAX);
+            next[first] += 1;
+        }
     }
     Phrases {
         entries,
