@@ -53,13 +53,15 @@
 //! space, typographic apostrophes turned into `'`, and Latin accents folded (`é` → `e`, `ü` → `u`),
 //! so one table entry matches `boîte pleine` and `boite pleine`. Table entries are written in
 //! that normal form (a unit test checks it); `*` in an entry matches up to [`MAX_GAP`] bytes.
-//! Every entry is tried (the first pass needs all the reasons the text names), but a 256-bit
-//! summary of each entry's byte pairs rules out nearly all of them with four word operations
-//! before any substring search; docs/performance.md and docs/reasons.md give the measured cost.
+//! Every entry is tried (the first pass needs all the reasons the text names): one pass over the
+//! text finds which literal parts of the entries occur ([`literals`]), and only the entries whose
+//! parts all did are checked further; docs/performance.md and docs/reasons.md give the measured cost.
 
 use std::fmt;
 
-use aho_corasick::AhoCorasick;
+use literals::Literals;
+
+mod literals;
 
 /// A bounce reason, named as in Sisimai (`as_str`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -621,10 +623,22 @@ impl Command {
             ("after initial connection", Command::Connect),
             ("in reply to connect", Command::Connect),
         ];
-        SIGNS
-            .iter()
-            .find(|(sign, _)| text.contains(sign))
-            .map(|&(_, command)| command)
+        // The first sign in this order that the text contains: ids count up in the same order.
+        static FOUND_BY: std::sync::LazyLock<(Literals, Vec<Command>)> =
+            std::sync::LazyLock::new(|| {
+                let mut signs = Literals::with_capacity(SIGNS.len());
+                let mut commands = Vec::with_capacity(SIGNS.len());
+                for (sign, command) in SIGNS {
+                    if signs.add(sign) == commands.len() {
+                        commands.push(command);
+                    }
+                }
+                (signs, commands)
+            });
+        let (signs, commands) = &*FOUND_BY;
+        let mut first = usize::MAX;
+        signs.find_all(text, |id| first = first.min(id));
+        commands.get(first).copied()
     }
 }
 
@@ -897,10 +911,9 @@ fn match_phrases(text: &str) -> (Option<Reason>, ReasonSet) {
     let mut found = ReasonSet::default();
     let phrases = &*PHRASES;
     let mut seen = [0u64; MAX_PARTS / 64];
-    for part in phrases.parts.find_overlapping_iter(text) {
-        let id = part.pattern().as_usize();
-        seen[id / 64] |= 1 << (id % 64);
-    }
+    phrases
+        .parts
+        .find_all(text, |id| seen[id / 64] |= 1 << (id % 64));
     let has = |id: u16| seen[usize::from(id) / 64] & (1 << (id % 64)) != 0;
     let mut receiver: Option<u16> = None;
     for (word, bits) in seen.iter().enumerate() {
@@ -908,7 +921,7 @@ fn match_phrases(text: &str) -> (Option<Reason>, ReasonSet) {
         while bits != 0 {
             let id = word * 64 + bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            for &index in &phrases.by_first_part[id] {
+            for &index in phrases.with_first_part(id) {
                 let phrase = &phrases.entries[usize::from(index)];
                 let wanted = if phrase.receiver {
                     receiver.is_none_or(|first| index < first)
@@ -916,7 +929,7 @@ fn match_phrases(text: &str) -> (Option<Reason>, ReasonSet) {
                     !found.has(phrase.reason)
                 };
                 if wanted
-                    && phrase.parts.iter().all(|&p| has(p))
+                    && phrases.parts_of(phrase).iter().all(|&p| has(p))
                     && contains_pattern(text, phrase.pattern)
                 {
                     if phrase.receiver {
@@ -936,14 +949,18 @@ fn match_phrases(text: &str) -> (Option<Reason>, ReasonSet) {
 /// seen in a text lives on the stack.
 const MAX_PARTS: usize = 2048;
 
-/// The tables, compiled once. One Aho-Corasick pass over the text finds every literal part of
-/// every entry (the parts between `*`s), so the cost grows with the text, not with the tables;
-/// an entry is then checked only when its first part occurred and all its parts did.
+/// The tables, compiled once. One pass over the text finds every literal part of every entry
+/// (the parts between `*`s), so the cost grows with the text, not with the tables; an entry is
+/// then checked only when its first part occurred and all its parts did.
 struct Phrases {
     entries: Vec<Phrase>,
-    parts: AhoCorasick,
-    /// For each part, the entries (by index) whose first part it is.
-    by_first_part: Vec<Vec<u16>>,
+    parts: Literals,
+    /// The parts of every entry, as ids of [`Phrases::parts`]; each entry has a range of it.
+    entry_parts: Vec<u16>,
+    /// The entries (by index) whose first part is a part, for every part in turn: those of part
+    /// `id` are `by_first_part[first_part_starts[id]..first_part_starts[id + 1]]`.
+    by_first_part: Vec<u16>,
+    first_part_starts: Vec<usize>,
 }
 
 struct Phrase {
@@ -951,45 +968,80 @@ struct Phrase {
     reason: Reason,
     /// From [`RECEIVERS`]: decisive, the first in table order.
     receiver: bool,
-    /// Its literal parts, as ids of [`Phrases::parts`].
-    parts: Vec<u16>,
+    /// Its literal parts: a range of [`Phrases::entry_parts`].
+    parts: std::ops::Range<usize>,
 }
 
+impl Phrases {
+    fn parts_of(&self, phrase: &Phrase) -> &[u16] {
+        &self.entry_parts[phrase.parts.clone()]
+    }
+
+    fn with_first_part(&self, id: usize) -> &[u16] {
+        &self.by_first_part[self.first_part_starts[id]..self.first_part_starts[id + 1]]
+    }
+}
+
+/// Built on the first bounce or delay after a start, in a few microseconds: a few vectors, no
+/// allocation per entry or part.
 static PHRASES: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| {
-    let mut part_ids: Vec<&'static str> = Vec::new();
-    let mut ids: std::collections::HashMap<&'static str, u16> = std::collections::HashMap::new();
-    let mut id_of = |part: &'static str| -> u16 {
-        *ids.entry(part).or_insert_with(|| {
-            part_ids.push(part);
-            u16::try_from(part_ids.len() - 1).unwrap_or(u16::MAX)
-        })
+    let patterns = || {
+        TABLES
+            .iter()
+            .flat_map(|table| table.iter().map(move |entry| (table, entry)))
     };
-    let entries: Vec<Phrase> = TABLES
-        .iter()
-        .flat_map(|table| table.iter().map(move |entry| (table, entry)))
-        .map(|(table, &(pattern, reason))| Phrase {
+    // About as many distinct parts as entries.
+    let count = patterns().count();
+    let mut parts = Literals::with_capacity(count);
+    let mut entry_parts = Vec::with_capacity(count + count / 4);
+    let mut entries = Vec::with_capacity(count);
+    for (table, &(pattern, reason)) in patterns() {
+        let start = entry_parts.len();
+        // At most MAX_PARTS parts (a unit test checks it), so every id fits.
+        entry_parts.extend(
+            pattern
+                .split('*')
+                .filter(|part| !part.is_empty())
+                .map(|part| u16::try_from(parts.add(part)).unwrap_or(u16::MAX)),
+        );
+        entries.push(Phrase {
             pattern,
             reason,
             receiver: std::ptr::eq(*table, RECEIVERS),
-            parts: pattern
-                .split('*')
-                .filter(|part| !part.is_empty())
-                .map(&mut id_of)
-                .collect(),
+            parts: start..entry_parts.len(),
+        });
+    }
+    // The entries grouped by first part, in table order within each group (a counting sort). An
+    // entry of wildcards only has none, and is never found (a unit test keeps them out).
+    let first_parts: Vec<Option<usize>> = entries
+        .iter()
+        .map(|phrase| {
+            entry_parts[phrase.parts.clone()]
+                .first()
+                .map(|&id| usize::from(id))
         })
         .collect();
-    let mut by_first_part = vec![Vec::new(); part_ids.len()];
-    for (index, phrase) in entries.iter().enumerate() {
-        if let (Some(&first), Ok(index)) = (phrase.parts.first(), u16::try_from(index)) {
-            by_first_part[usize::from(first)].push(index);
+    let mut first_part_starts = vec![0; parts.len() + 1];
+    for &first in first_parts.iter().flatten() {
+        first_part_starts[first + 1] += 1;
+    }
+    for id in 0..parts.len() {
+        first_part_starts[id + 1] += first_part_starts[id];
+    }
+    let mut by_first_part = vec![0; first_part_starts[parts.len()]];
+    let mut next = first_part_starts.clone();
+    for (index, first) in first_parts.iter().enumerate() {
+        if let Some(first) = *first {
+            by_first_part[next[first]] = u16::try_from(index).unwrap_or(u16::MAX);
+            next[first] += 1;
         }
     }
-    // The tables are constants, so this cannot fail at run time; a unit test builds it.
-    let parts = AhoCorasick::new(&part_ids).expect("the phrase tables compile");
     Phrases {
         entries,
         parts,
+        entry_parts,
         by_first_part,
+        first_part_starts,
     }
 });
 
@@ -2443,7 +2495,7 @@ mod tests {
 
     #[test]
     fn every_table_entry_is_found_in_a_text_that_contains_it() {
-        assert!(PHRASES.parts.patterns_len() <= MAX_PARTS);
+        assert!(PHRASES.parts.len() <= MAX_PARTS);
         for table in TABLES {
             for (pattern, reason) in *table {
                 let text = format!("smtp; 550 {} here", pattern.replace('*', "x.example"));
@@ -2455,6 +2507,35 @@ mod tests {
             }
         }
         assert_eq!(match_phrases(""), (None, ReasonSet::default()));
+    }
+
+    #[test]
+    fn the_part_search_finds_exactly_the_parts_a_text_contains() {
+        // The parts in id order: ids count up as parts are first met in the tables.
+        let mut parts: Vec<&str> = Vec::new();
+        for (pattern, _) in TABLES.iter().flat_map(|table| table.iter()) {
+            for part in pattern.split('*').filter(|part| !part.is_empty()) {
+                if !parts.contains(&part) {
+                    parts.push(part);
+                }
+            }
+        }
+        assert_eq!(PHRASES.parts.len(), parts.len());
+        let entries: Vec<&str> = TABLES
+            .iter()
+            .flat_map(|table| table.iter().map(|(pattern, _)| *pattern))
+            .collect();
+        // Each entry alone, and run into the next one (parts spanning the seam).
+        let texts = entries
+            .iter()
+            .zip(entries.iter().cycle().skip(1))
+            .flat_map(|(a, b)| [a.replace('*', " x "), format!("{a}{b}").replace('*', "")]);
+        for text in texts {
+            let mut found = vec![false; parts.len()];
+            PHRASES.parts.find_all(&text, |id| found[id] = true);
+            let expected: Vec<bool> = parts.iter().map(|part| text.contains(part)).collect();
+            assert_eq!(found, expected, "{text}");
+        }
     }
 
     #[test]

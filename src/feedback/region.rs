@@ -9,40 +9,43 @@ use serde::Deserialize;
 const MAX_REGION_LEN: usize = 24;
 
 /// Whether `name` has the shape of an AWS region name: lowercase words joined by `-`, the last a number
-/// (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
+/// (`us-east-1`, `us-gov-west-1`, `cn-north-1`). One pass over the bytes: it runs for every notification.
 pub fn is_region_name(name: &str) -> bool {
-    let mut words = name.split('-');
-    let first = words.next().unwrap_or_default();
-    let last = name.rsplit('-').next().unwrap_or_default();
-    name.len() <= MAX_REGION_LEN
-        && name.contains('-')
-        && !first.is_empty()
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-        && words.all(|word| {
-            !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+    let (mut joins, mut word_len, mut only_digits) = (0, 0, true);
+    for byte in name.bytes() {
+        match byte {
+            b'-' if word_len > 0 => (joins, word_len, only_digits) = (joins + 1, 0, true),
+            b'a'..=b'z' => (word_len, only_digits) = (word_len + 1, false),
+            // Digits only after the first word.
+            b'0'..=b'9' if joins > 0 => word_len += 1,
+            _ => return false,
+        }
+    }
+    name.len() <= MAX_REGION_LEN && joins > 0 && word_len > 0 && only_digits
 }
 
 /// The region of `arn` when it is an ARN of `service` (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`) whose
 /// region field is a region name; else None.
 pub fn arn_region<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some(named), Some(region), Some(_account), Some(_resource)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
+    // The first five `:` end the fields before the resource (which may hold more of them).
+    let mut ends = arn
+        .bytes()
+        .enumerate()
+        .filter_map(|(at, byte)| (byte == b':').then_some(at));
+    let (Some(3), Some(partition_end), Some(service_end), Some(region_end), Some(_)) = (
+        ends.next(),
+        ends.next(),
+        ends.next(),
+        ends.next(),
+        ends.next(),
     ) else {
         return None;
     };
-    (named == service && is_region_name(region)).then_some(region)
+    let region = &arn[service_end + 1..region_end];
+    (arn.starts_with("arn:")
+        && &arn[partition_end + 1..service_end] == service
+        && is_region_name(region))
+    .then_some(region)
 }
 
 /// The region of `mail.sourceArn` (the sending identity's ARN, `arn:aws:ses:REGION:…`), kept inline: the
@@ -154,7 +157,18 @@ mod tests {
             arn_region("arn:aws-cn:sns:cn-north-1:123456789012:feedback", "sns"),
             Some("cn-north-1")
         );
+        // The resource may be empty or hold more `:`.
+        assert_eq!(
+            arn_region("arn:aws:ses:eu-west-1:1:", "ses"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws:sns:us-east-1:1:topic:sub:id", "sns"),
+            Some("us-east-1")
+        );
         for bad in [
+            "arnx:aws:ses:eu-west-1:123456789012:identity/x",
+            "arn:aws:ses:eu-west-1:123456789012",
             "arn:aws:ses::123456789012:identity/example.com",
             "arn:aws:ses:eu-west-1",
             "arn:aws:ses:not a region:123456789012:identity/x",

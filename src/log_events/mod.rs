@@ -81,34 +81,46 @@ pub fn feedback_records<'f>(
     let ses_region = ses_region(feedback.notification.mail.as_ref(), envelope);
     let details = feedback.details();
     let detail = |field: fn(&'f Details) -> &'f Text| details.and_then(|d| field(d).as_str());
+    // Read from what SES wrote, before any address in it is hashed.
+    let judge = |listed: &Recipient<'f>| match feedback.event_type {
+        EventType::Bounce => {
+            let read = reason::classify(
+                detail(|d| &d.bounce_type),
+                detail(|d| &d.bounce_sub_type),
+                listed.status,
+                listed.diagnostic_code,
+            );
+            (Some(read.reason), read.effective_bounce_type)
+        }
+        EventType::DeliveryDelay => {
+            let delay_type = detail(|d| &d.delay_type);
+            (
+                Some(reason::classify_delay(
+                    delay_type,
+                    listed.status,
+                    listed.diagnostic_code,
+                )),
+                None,
+            )
+        }
+        _ => (None, None),
+    };
+    // The verdict depends only on the recipient's status and diagnostic: recipients listed one after
+    // another with the same ones (a server refusing a whole batch) are judged once.
+    let mut previous = None;
     feedback
         .recipients()
         .into_iter()
         .map(|listed| {
             let address = bare_address(listed.email_address);
-            // Read from what SES wrote, before any address in it is hashed.
-            let (reason, effective_bounce_type) = match feedback.event_type {
-                EventType::Bounce => {
-                    let read = reason::classify(
-                        detail(|d| &d.bounce_type),
-                        detail(|d| &d.bounce_sub_type),
-                        listed.status,
-                        listed.diagnostic_code,
-                    );
-                    (Some(read.reason), read.effective_bounce_type)
+            let said = (listed.status, listed.diagnostic_code);
+            let (reason, effective_bounce_type) = match previous {
+                Some((same, verdict)) if same == said => verdict,
+                _ => {
+                    let verdict = judge(&listed);
+                    previous = Some((said, verdict));
+                    verdict
                 }
-                EventType::DeliveryDelay => {
-                    let delay_type = detail(|d| &d.delay_type);
-                    (
-                        Some(reason::classify_delay(
-                            delay_type,
-                            listed.status,
-                            listed.diagnostic_code,
-                        )),
-                        None,
-                    )
-                }
-                _ => (None, None),
             };
             // Pseudonymised: the address becomes its hash everywhere it appears, and the domain stays.
             let pseudonym = formatting
@@ -585,8 +597,8 @@ fn feedback_json(
 
 /// A log event's JSON text.
 fn to_json(event: &impl Serialize) -> String {
-    // Most events are a few hundred bytes: starting there saves serde_json's regrowth from 128.
-    let mut json = JsonBuffer(Vec::with_capacity(512));
+    // Feedback events are 500 to 1,100 bytes (a bounce about 700): room for one saves regrowing the buffer.
+    let mut json = JsonBuffer(Vec::with_capacity(1024));
     // Cannot fail: every key is a string and every value a string, a number or already JSON.
     serde_json::to_writer(&mut json, event).expect("a log event serializes");
     String::from_utf8(json.0).expect("serde_json writes UTF-8")
@@ -766,6 +778,56 @@ mod tests {
             LogFormat::Json,
         );
         assert_eq!(sns[0].timestamp_ms, SNS_TIMESTAMP_MS);
+    }
+
+    #[test]
+    fn each_recipient_gets_the_verdict_of_its_own_status_and_diagnostic() {
+        let message = serde_json::json!({
+            "notificationType": "Bounce",
+            "bounce": {"bounceType": "Transient", "bouncedRecipients": [
+                {"emailAddress": "a@example.com", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+                {"emailAddress": "b@example.com", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+                {"emailAddress": "c@example.com", "status": "5.2.2", "diagnosticCode": "smtp; 550 sorry"},
+                {"emailAddress": "d@example.com", "status": "5.1.1", "diagnosticCode": "smtp; 550 sorry"},
+                {"emailAddress": "e@example.com", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+                {"emailAddress": "f@example.com", "status": "5.1.1"}]},
+            "mail": {"timestamp": "2026-11-20T10:15:28.412Z", "messageId": "m-1"}
+        })
+        .to_string();
+        let ParsedMessage::Feedback(feedback) = parse_message(&message) else {
+            panic!("a bounce");
+        };
+        let records = feedback_records(&feedback, &envelope(), &LogFormat::Json.into());
+        let verdicts: Vec<_> = records
+            .iter()
+            .map(|record| (record.reason, record.effective_bounce_type))
+            .collect();
+        let expected: Vec<_> = feedback
+            .recipients()
+            .iter()
+            .map(|listed| {
+                let read = reason::classify(
+                    Some("Transient"),
+                    None,
+                    listed.status,
+                    listed.diagnostic_code,
+                );
+                (Some(read.reason), read.effective_bounce_type)
+            })
+            .collect();
+        assert_eq!(verdicts, expected);
+        assert_eq!(verdicts[0], (Some(Reason::UserUnknown), Some("Permanent")));
+        assert_eq!(verdicts[1], verdicts[0]);
+        // The same diagnostic under another status: judged again.
+        assert_eq!(verdicts[2].0, Some(Reason::MailboxFull));
+        assert_eq!(verdicts[3].0, Some(Reason::UserUnknown));
+        assert_eq!(verdicts[4], verdicts[0]);
+        for (record, event) in records.iter().zip(&verdicts) {
+            assert_eq!(
+                json(&record.entry)["reason"],
+                event.0.map_or("", Reason::as_str)
+            );
+        }
     }
 
     #[test]
