@@ -5,7 +5,7 @@
 //! first bounce after every cold start; this index builds in a few microseconds and searches a diagnostic
 //! as fast (docs/performance.md).
 
-/// How many leading bytes of a literal are hashed: the shortest table part is four bytes long.
+/// How many leading bytes of a literal are hashed: nearly every table part is at least this long.
 const KEY_BYTES: usize = 4;
 
 /// How many leading bytes of a literal are compared as one word before the rest.
@@ -28,7 +28,7 @@ pub(super) struct Literals {
     next: Vec<u32>,
     /// Right shift that turns a multiplied key into a slot.
     shift: u32,
-    /// Literals shorter than a key, looked for one by one (none in today's tables).
+    /// Literals shorter than a key, looked for one by one (today Orange's code prefixes `lpn` and `ofr`).
     short: Vec<usize>,
 }
 
