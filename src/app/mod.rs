@@ -7,6 +7,8 @@ mod event_body;
 pub mod replay;
 pub mod secrets;
 
+pub use self::aws::sdk_config;
+
 use aws_config::{Region, SdkConfig};
 use chrono::Utc;
 use lambda_runtime::layers::TracingLayer;
