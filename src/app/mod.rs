@@ -4,6 +4,7 @@
 mod aws;
 pub mod config;
 mod event_body;
+pub mod logging;
 pub mod replay;
 pub mod secrets;
 
