@@ -3,8 +3,9 @@
 //! invocation), once known, is read again into its own type.
 
 use aws_lambda_events::sns::{SnsEvent, SnsMessage, SnsRecord};
-use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use crate::sources::eventbridge::RawDetailEvent;
 use crate::sources::https::function_url::{self, HttpRequest};
@@ -76,54 +77,195 @@ enum Records {
 }
 
 /// One of `Records`, read as an SNS record and as an SQS record at once: SNS spells its keys in PascalCase
-/// and SQS in camelCase, so one pass reads either, and the event as a whole then says which it is.
+/// and SQS in camelCase, so one pass reads either, and the event as a whole then says which it is. What the
+/// other kind would have ignored must not fail the read: the SQS fields are read without failing on a wrong
+/// type (which fails only an SQS event), the SNS fields kept as their JSON text and read only for an SNS
+/// event (one more scan of an SNS record, whose event holds one).
 #[derive(Deserialize)]
-struct AnyRecord {
+struct AnyRecord<'a> {
     #[serde(rename = "eventSource")]
     event_source: Option<String>,
-    #[serde(rename = "messageId")]
-    message_id: Option<String>,
-    body: Option<String>,
-    attributes: Option<QueueAttributes>,
-    #[serde(rename = "EventSource")]
-    sns_event_source: Option<String>,
-    #[serde(rename = "EventVersion")]
-    event_version: Option<String>,
-    #[serde(rename = "EventSubscriptionArn")]
-    event_subscription_arn: Option<String>,
-    #[serde(rename = "Sns")]
-    sns: Option<SnsMessage>,
+    #[serde(rename = "messageId", default)]
+    message_id: LenientString,
+    #[serde(default)]
+    body: LenientString,
+    #[serde(default)]
+    attributes: QueueAttributes,
+    #[serde(rename = "EventSource", borrow)]
+    sns_event_source: Option<&'a RawValue>,
+    #[serde(rename = "EventVersion", borrow)]
+    event_version: Option<&'a RawValue>,
+    #[serde(rename = "EventSubscriptionArn", borrow)]
+    event_subscription_arn: Option<&'a RawValue>,
+    #[serde(rename = "Sns", borrow)]
+    sns: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+/// A string field of an SQS record: absent or null, the text, or a value of another type.
+#[derive(Default)]
+enum LenientString {
+    #[default]
+    Absent,
+    Text(String),
+    WrongType,
+}
+
+/// An SQS record's `attributes`: only `SentTimestamp` is kept; every value must be a string.
+#[derive(Default)]
 struct QueueAttributes {
-    #[serde(rename = "SentTimestamp")]
     sent_timestamp: Option<String>,
+    wrong_type: bool,
 }
 
-impl AnyRecord {
+impl LenientString {
+    fn read<E: de::Error>(self, field: &'static str) -> Result<Option<String>, E> {
+        match self {
+            LenientString::Absent => Ok(None),
+            LenientString::Text(text) => Ok(Some(text)),
+            LenientString::WrongType => Err(E::custom(format_args!(
+                "an SQS record's {field} is not a string"
+            ))),
+        }
+    }
+}
+
+// By hand (serde has no "this type, else remember it was not"): any JSON value reads, and only a string
+// or null is what an SQS record's string field may be.
+impl<'de> Deserialize<'de> for LenientString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LenientVisitor;
+        impl<'de> Visitor<'de> for LenientVisitor {
+            type Value = LenientString;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<LenientString, E> {
+                Ok(LenientString::Text(text.to_owned()))
+            }
+            fn visit_string<E>(self, text: String) -> Result<LenientString, E> {
+                Ok(LenientString::Text(text))
+            }
+            fn visit_unit<E>(self) -> Result<LenientString, E> {
+                Ok(LenientString::Absent)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<LenientString, E> {
+                Ok(LenientString::WrongType)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<LenientString, E> {
+                Ok(LenientString::WrongType)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<LenientString, E> {
+                Ok(LenientString::WrongType)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<LenientString, E> {
+                Ok(LenientString::WrongType)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LenientString, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LenientString::WrongType)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LenientString, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LenientString::WrongType)
+            }
+        }
+        deserializer.deserialize_any(LenientVisitor)
+    }
+}
+
+// By hand for the same reason: null is no attributes (as aws_lambda_events reads it), a map's values must
+// be strings, anything else is of the wrong type.
+impl<'de> Deserialize<'de> for QueueAttributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AttributesVisitor;
+        impl<'de> Visitor<'de> for AttributesVisitor {
+            type Value = QueueAttributes;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueueAttributes, A::Error> {
+                let mut attributes = QueueAttributes::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match map.next_value::<LenientString>()? {
+                        LenientString::Text(value) if key == "SentTimestamp" => {
+                            attributes.sent_timestamp = Some(value);
+                        }
+                        LenientString::Text(_) => {}
+                        LenientString::Absent | LenientString::WrongType => {
+                            attributes.wrong_type = true;
+                        }
+                    }
+                }
+                Ok(attributes)
+            }
+            fn visit_unit<E>(self) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::wrong())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::wrong())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::wrong())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::wrong())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<QueueAttributes, E> {
+                Ok(QueueAttributes::wrong())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<QueueAttributes, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(QueueAttributes::wrong())
+            }
+        }
+        deserializer.deserialize_any(AttributesVisitor)
+    }
+}
+
+impl QueueAttributes {
+    fn wrong() -> Self {
+        QueueAttributes {
+            sent_timestamp: None,
+            wrong_type: true,
+        }
+    }
+}
+
+impl AnyRecord<'_> {
     /// As aws_lambda_events's `SnsRecord`, which requires all four fields.
     fn into_sns<E: de::Error>(self) -> Result<SnsRecord, E> {
+        fn field<T: serde::de::DeserializeOwned, E: de::Error>(
+            raw: Option<&RawValue>,
+            name: &'static str,
+        ) -> Result<T, E> {
+            let raw = raw.ok_or_else(|| E::missing_field(name))?;
+            // serde's message can quote the value; the error says only which field.
+            serde_json::from_str(raw.get())
+                .map_err(|_| E::custom(format_args!("an SNS record's {name} does not read")))
+        }
         let mut record = SnsRecord::default();
-        record.event_source = self
-            .sns_event_source
-            .ok_or_else(|| E::missing_field("EventSource"))?;
-        record.event_version = self
-            .event_version
-            .ok_or_else(|| E::missing_field("EventVersion"))?;
-        record.event_subscription_arn = self
-            .event_subscription_arn
-            .ok_or_else(|| E::missing_field("EventSubscriptionArn"))?;
-        record.sns = self.sns.ok_or_else(|| E::missing_field("Sns"))?;
+        record.event_source = field(self.sns_event_source, "EventSource")?;
+        record.event_version = field(self.event_version, "EventVersion")?;
+        record.event_subscription_arn = field(self.event_subscription_arn, "EventSubscriptionArn")?;
+        record.sns = field::<SnsMessage, E>(self.sns, "Sns")?;
         Ok(record)
     }
 
-    fn into_queued(self) -> QueuedMessage {
-        QueuedMessage {
-            message_id: self.message_id,
-            body: self.body,
-            sent_timestamp: self.attributes.and_then(|a| a.sent_timestamp),
+    /// As aws_lambda_events's `SqsMessage` would read it: its string fields strings (or null).
+    fn into_queued<E: de::Error>(self) -> Result<QueuedMessage, E> {
+        if self.attributes.wrong_type {
+            return Err(E::custom("an SQS record's attributes are not strings"));
         }
+        Ok(QueuedMessage {
+            message_id: self.message_id.read("messageId")?,
+            body: self.body.read("body")?,
+            sent_timestamp: self.attributes.sent_timestamp,
+        })
     }
 }
 
@@ -141,16 +283,18 @@ impl<'de> Deserialize<'de> for Records {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Records, A::Error> {
                 let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(record) = seq.next_element::<AnyRecord>()? {
+                while let Some(record) = seq.next_element::<AnyRecord<'de>>()? {
                     records.push(record);
                 }
                 if records
                     .iter()
                     .any(|record| record.event_source.as_deref() == Some("aws:sqs"))
                 {
-                    Ok(Records::Sqs(
-                        records.into_iter().map(AnyRecord::into_queued).collect(),
-                    ))
+                    records
+                        .into_iter()
+                        .map(AnyRecord::into_queued)
+                        .collect::<Result<_, _>>()
+                        .map(Records::Sqs)
                 } else {
                     records
                         .into_iter()
@@ -200,4 +344,43 @@ pub(super) fn parse_error(error: &serde_json::Error) -> UnsupportedEvent {
         error.line(),
         error.column()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_other_kind_of_record_would_ignore_does_not_fail_the_read() {
+        // The runtime bench gives every record fresh SNS ids, SQS records too: `Sns` appears in them.
+        let sqs = r#"{"Records":[{"eventSource":"aws:sqs","messageId":"q1","body":"{}","attributes":null,
+            "Sns":{"MessageId":"m"},"EventSource":7,"EventVersion":null}]}"#;
+        let Ok(Invocation::Sqs(event)) = read_invocation(sqs) else {
+            panic!("not read as SQS");
+        };
+        assert_eq!(event.records[0].message_id.as_deref(), Some("q1"));
+        let mut sns: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/bounce-notification.json")).unwrap();
+        let record = &mut sns["Records"][0];
+        record["body"] = 5.into();
+        record["messageId"] = serde_json::json!({"a": [1]});
+        record["attributes"] = serde_json::json!([1]);
+        let Ok(Invocation::Sns(event)) = read_invocation(&sns.to_string()) else {
+            panic!("not read as SNS");
+        };
+        assert_eq!(event.records[0].event_source, "aws:sns");
+    }
+
+    #[test]
+    fn an_sqs_record_whose_own_fields_have_the_wrong_type_is_refused() {
+        for record in [
+            r#"{"eventSource":"aws:sqs","body":5}"#,
+            r#"{"eventSource":"aws:sqs","messageId":[]}"#,
+            r#"{"eventSource":"aws:sqs","attributes":{"SentTimestamp":1}}"#,
+            r#"{"eventSource":"aws:sqs","attributes":"x"}"#,
+        ] {
+            let event = format!(r#"{{"Records":[{record}]}}"#);
+            assert!(read_invocation(&event).is_err(), "{event}");
+        }
+    }
 }
