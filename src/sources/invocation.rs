@@ -80,25 +80,125 @@ enum Records {
 /// and SQS in camelCase, so one pass reads either, and the event as a whole then says which it is. What the
 /// other kind would have ignored must not fail the read: the SQS fields are read without failing on a wrong
 /// type (which fails only an SQS event), the SNS fields kept as their JSON text and read only for an SNS
-/// event (one more scan of an SNS record, whose event holds one).
-#[derive(Deserialize)]
+/// event, except `Sns` in a record that has already said `"EventSource":"aws:sns"` (as SNS writes them),
+/// read at once rather than scanned first.
+#[derive(Default)]
 struct AnyRecord<'a> {
-    #[serde(rename = "eventSource")]
     event_source: Option<String>,
-    #[serde(rename = "messageId", default)]
     message_id: LenientString,
-    #[serde(default)]
     body: LenientString,
-    #[serde(default)]
     attributes: QueueAttributes,
-    #[serde(rename = "EventSource", borrow)]
     sns_event_source: Option<&'a RawValue>,
-    #[serde(rename = "EventVersion", borrow)]
     event_version: Option<&'a RawValue>,
-    #[serde(rename = "EventSubscriptionArn", borrow)]
     event_subscription_arn: Option<&'a RawValue>,
-    #[serde(rename = "Sns", borrow)]
-    sns: Option<&'a RawValue>,
+    sns: Option<SnsPart<'a>>,
+}
+
+/// The keys of either kind of record (serde's identifier reading, which copies no key).
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum RecordKey {
+    #[serde(rename = "eventSource")]
+    EventSource,
+    #[serde(rename = "messageId")]
+    MessageId,
+    #[serde(rename = "body")]
+    Body,
+    #[serde(rename = "attributes")]
+    Attributes,
+    #[serde(rename = "EventSource")]
+    SnsEventSource,
+    EventVersion,
+    EventSubscriptionArn,
+    Sns,
+    #[serde(other)]
+    Other,
+}
+
+/// A record's `Sns`: its JSON text, or already read.
+enum SnsPart<'a> {
+    Text(&'a RawValue),
+    Read(Box<SnsMessage>),
+}
+
+// By hand rather than derived: whether `Sns` is read at once depends on a field read before it. As the
+// derive would, it refuses a field given twice and skips unknown ones.
+impl<'de> Deserialize<'de> for AnyRecord<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = AnyRecord<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an SNS or SQS record")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyRecord<'de>, A::Error> {
+                fn once<T, E: de::Error>(
+                    slot: &mut Option<T>,
+                    value: T,
+                    name: &'static str,
+                ) -> Result<(), E> {
+                    if slot.replace(value).is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    Ok(())
+                }
+                let mut record = AnyRecord::default();
+                let (mut message_id, mut body, mut attributes) = (None, None, None);
+                let mut event_source = None;
+                while let Some(key) = map.next_key::<RecordKey>()? {
+                    match key {
+                        RecordKey::EventSource => once(
+                            &mut event_source,
+                            map.next_value::<Option<String>>()?,
+                            "eventSource",
+                        )?,
+                        RecordKey::MessageId => {
+                            once(&mut message_id, map.next_value()?, "messageId")?
+                        }
+                        RecordKey::Body => once(&mut body, map.next_value()?, "body")?,
+                        RecordKey::Attributes => {
+                            once(&mut attributes, map.next_value()?, "attributes")?
+                        }
+                        RecordKey::SnsEventSource => once(
+                            &mut record.sns_event_source,
+                            map.next_value()?,
+                            "EventSource",
+                        )?,
+                        RecordKey::EventVersion => {
+                            once(&mut record.event_version, map.next_value()?, "EventVersion")?
+                        }
+                        RecordKey::EventSubscriptionArn => once(
+                            &mut record.event_subscription_arn,
+                            map.next_value()?,
+                            "EventSubscriptionArn",
+                        )?,
+                        RecordKey::Sns => {
+                            let says_sns = record
+                                .sns_event_source
+                                .is_some_and(|source| source.get() == "\"aws:sns\"");
+                            let sns = if says_sns {
+                                SnsPart::Read(map.next_value()?)
+                            } else {
+                                SnsPart::Text(map.next_value()?)
+                            };
+                            once(&mut record.sns, sns, "Sns")?;
+                        }
+                        RecordKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                record.event_source = event_source.flatten();
+                record.message_id = message_id.unwrap_or_default();
+                record.body = body.unwrap_or_default();
+                record.attributes = attributes.unwrap_or_default();
+                Ok(record)
+            }
+        }
+        deserializer.deserialize_map(RecordVisitor)
+    }
 }
 
 /// A string field of an SQS record: absent or null, the text, or a value of another type.
@@ -252,7 +352,11 @@ impl AnyRecord<'_> {
         record.event_source = field(self.sns_event_source, "EventSource")?;
         record.event_version = field(self.event_version, "EventVersion")?;
         record.event_subscription_arn = field(self.event_subscription_arn, "EventSubscriptionArn")?;
-        record.sns = field::<SnsMessage, E>(self.sns, "Sns")?;
+        record.sns = match self.sns {
+            Some(SnsPart::Read(sns)) => *sns,
+            Some(SnsPart::Text(text)) => field(Some(text), "Sns")?,
+            None => return Err(E::missing_field("Sns")),
+        };
         Ok(record)
     }
 
@@ -369,6 +473,29 @@ mod tests {
             panic!("not read as SNS");
         };
         assert_eq!(event.records[0].event_source, "aws:sns");
+        // `Sns` before `EventSource` (kept as text, read once the event is known) or after it (read at once).
+        let sns_message = sns["Records"][0]["Sns"].to_string();
+        for record in [
+            format!(
+                r#"{{"Sns":{sns_message},"EventSource":"aws:sns","EventVersion":"1.0","EventSubscriptionArn":"s"}}"#
+            ),
+            format!(
+                r#"{{"EventSource":"aws:sns","EventVersion":"1.0","EventSubscriptionArn":"s","Sns":{sns_message}}}"#
+            ),
+        ] {
+            let event = format!(r#"{{"Records":[{record}]}}"#);
+            let Ok(Invocation::Sns(read)) = read_invocation(&event) else {
+                panic!("not read as SNS: {event}");
+            };
+            assert_eq!(read.records[0].sns.topic_arn, event_topic(&sns));
+        }
+    }
+
+    fn event_topic(event: &serde_json::Value) -> String {
+        event["Records"][0]["Sns"]["TopicArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     #[test]
