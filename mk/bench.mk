@@ -3,7 +3,8 @@
 #
 #   make bench    parse + format per notification (criterion, benches/parse_format.rs), then the release
 #                 binary through a local Lambda Runtime API against moto (benches/runtime.rs); prints one
-#                 table (docs/performance.md explains it). Builds the arm64 zip first if it is missing
+#                 table (docs/performance.md explains it); then the API calls per 1,000 notifications
+#                 (benches/api_calls.rs) and the SDK's PutLogEvents alone, the floor (benches/sdk_floor.rs). Builds the arm64 zip first if it is missing
 #                 or older than the sources, to report its size.
 #
 # Knobs (make VAR=value, or in the environment):
@@ -33,6 +34,7 @@ bench: $(VENV)/.installed $(if $(filter 0,$(BENCH_PACKAGE)),,$(BENCH_ZIP)) ## Be
 	BENCH_SINCE=$$since LAMBDA_ZIP="$(abspath $(BENCH_ZIP))" MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" \
 		scripts/with-moto.sh $(CARGO) bench --locked --bench runtime
 	MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" scripts/with-moto.sh $(CARGO) bench --locked --bench api_calls
+	MOTO_SERVER="$(abspath $(VENV))/bin/moto_server" scripts/with-moto.sh $(CARGO) bench --locked --bench sdk_floor
 
 # The deployable zip, rebuilt (cross-compiled with cargo-lambda and zig, several minutes the first time) when
 # the sources changed since it was built.

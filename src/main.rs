@@ -1,4 +1,4 @@
-use ses_feedback_logger::app::App;
+use ses_feedback_logger::app::{logging, App};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -7,9 +7,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let replaying = args.next().is_some_and(|command| command == "replay");
     if replaying {
         // Standard output is the replay's report.
-        lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+        logging::init(std::io::stderr);
     } else {
-        lambda_runtime::tracing::init_default_subscriber();
+        logging::init(std::io::stdout);
     }
     let app = match App::from_env().await {
         Ok(app) => app,

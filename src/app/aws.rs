@@ -15,7 +15,7 @@ use crate::storage::cloudwatch::{retry_config, timeout_config};
 /// SSO, web identity — which builds a whole STS client —, container and instance metadata), about a third
 /// of the SDK's share of the cold start (docs/performance.md). Without them in the environment (a developer
 /// with a profile) the default chains apply.
-pub(crate) async fn sdk_config() -> SdkConfig {
+pub async fn sdk_config() -> SdkConfig {
     let set = |name| std::env::var_os(name).is_some_and(|value| !value.is_empty());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())

@@ -3,22 +3,27 @@
 
 mod aws;
 pub mod config;
+mod event_body;
+pub mod logging;
 pub mod replay;
 pub mod secrets;
 
+pub use self::aws::sdk_config;
+
 use aws_config::{Region, SdkConfig};
 use chrono::Utc;
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::value::RawValue;
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{service_fn, LambdaEvent, Runtime};
 use tracing::info;
 
 use self::config::{AddressHashKey, Config, ConfigError};
+use self::event_body::EventBody;
 use self::secrets::SecretError;
 use crate::log_events::privacy::{AddressHasher, EmptyKey};
 use crate::log_events::Formatting;
 use crate::operations::metrics::Metrics;
 use crate::operations::suppression::{SesSuppressor, SuppressMode};
-use crate::pipeline::{AccessPolicy, Pipeline};
+use crate::pipeline::{AccessPolicy, InvocationError, Pipeline};
 use crate::storage::cloudwatch::CloudWatchSink;
 
 /// Why the function cannot start; Lambda reports it as an init failure.
@@ -74,14 +79,25 @@ impl App {
         })
     }
 
-    /// The Lambda function: every invocation through the pipeline, its metrics printed after it.
+    /// The Lambda function: every invocation's event, as Lambda sent it ([`EventBody`]), through the
+    /// pipeline, its metrics printed after it; traced as `lambda_runtime::run` traces it.
     pub async fn run(&self) -> Result<(), lambda_runtime::Error> {
-        lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
-            let (result, metrics) = self.pipeline.invoke(event.payload.get()).await;
+        let handler = service_fn(|_: LambdaEvent<()>| async move {
+            let event = EventBody::current().unwrap_or_default();
+            let Ok(event) = std::str::from_utf8(&event) else {
+                return Err(InvocationError::UnsupportedEvent(
+                    "the event is not UTF-8 text".to_owned(),
+                ));
+            };
+            let (result, metrics) = self.pipeline.invoke(event).await;
             self.print_metrics(&metrics);
             result
-        }))
-        .await
+        });
+        Runtime::new(handler)
+            .layer(EventBody)
+            .layer(TracingLayer::new())
+            .run()
+            .await
     }
 
     /// `replay [--json] [FILE…]`; returns the exit status.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::feedback::{parse_message, EventType, Feedback, ParsedMessage, UnrecognizedReason};
 use crate::log_events::{
@@ -240,7 +240,7 @@ impl Plan {
             write.events.push(record.entry);
         }
         write.messages.push(index);
-        info!(
+        debug!(
             notification_type = stream,
             message_key = %key,
             recipients,

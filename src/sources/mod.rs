@@ -4,19 +4,19 @@
 
 pub mod eventbridge;
 pub mod https;
+mod invocation;
 pub mod sns;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use aws_lambda_events::sns::{SnsEvent, SnsRecord};
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use aws_lambda_events::sns::SnsRecord;
 use serde_json::Value;
 
+use self::invocation::parse_error;
+pub(crate) use self::invocation::read_invocation;
+pub use self::invocation::{Invocation, QueueEvent, QueuedMessage, UnsupportedEvent};
 use crate::feedback::timestamp::parse_millis;
 use crate::sources::eventbridge::RawDetailEvent;
-use crate::sources::https::function_url::{self, HttpRequest};
 use crate::sources::sns::SnsEnvelope;
 
 /// One SNS message (or one bare SES notification, or one EventBridge event), with what its envelope said.
@@ -87,10 +87,9 @@ impl InboundMessage {
 
     /// A record of an SQS event: its body read by shape (see [`InboundMessage::from_body`]); the time SQS
     /// received it stands in for an envelope's.
-    pub(crate) fn from_sqs_message(message: SqsMessage, now_ms: i64) -> Self {
+    pub(crate) fn from_sqs_message(message: QueuedMessage, now_ms: i64) -> Self {
         let sent_ms = message
-            .attributes
-            .get("SentTimestamp")
+            .sent_timestamp
             .and_then(|sent| sent.parse().ok())
             .unwrap_or(now_ms);
         InboundMessage::from_body(
@@ -105,7 +104,7 @@ impl InboundMessage {
     /// Whatever the body holds is kept: what is not SES feedback is stored verbatim by the pipeline.
     pub fn from_body(body: String, queue_message_id: Option<String>, received_ms: i64) -> Self {
         // An EventBridge rule can target a queue too; its dead-letter queue holds the event as the body.
-        if body.contains("\"detail-type\"") {
+        if holds(&body, "\"detail-type\"") {
             if let Ok(event) = serde_json::from_str::<RawDetailEvent>(&body) {
                 return InboundMessage::from_eventbridge(event, &body, received_ms);
             }
@@ -169,109 +168,17 @@ impl InboundMessage {
     }
 }
 
+/// Whether `text` holds `needle`, by memchr's vectorised search: each SQS body is searched for the keys that
+/// tell its kind, and the standard library's search is vectorised on x86_64 only, not on Lambda's arm64.
+pub(crate) fn holds(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// The key of a message known only by its text.
 pub(crate) fn content_key(text: &str) -> String {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
     format!("text:{:016x}", hasher.finish())
-}
-
-/// A Lambda invocation's event, by its shape.
-#[derive(Debug)]
-pub enum Invocation {
-    /// From an SNS subscription.
-    Sns(SnsEvent),
-    /// From an SQS event source mapping.
-    Sqs(SqsEvent),
-    /// An HTTP request to the function URL (or through API Gateway): SNS's HTTPS delivery.
-    Http(Box<HttpRequest>),
-    /// From an EventBridge rule: SES event publishing to the default bus.
-    EventBridge(Box<RawDetailEvent>),
-}
-
-/// The payload is none of the events this function serves; retrying cannot fix that.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the event is not an SNS event, an SQS event, an EventBridge event or an HTTP request: {0}"
-)]
-pub struct UnsupportedEvent(String);
-
-/// Only what tells the event sources apart; everything else is skipped.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "Records")]
-    records: Option<Vec<ProbeRecord>>,
-    /// Function URL and API Gateway (payload 2.0) requests have it.
-    #[serde(rename = "requestContext")]
-    request_context: Option<IgnoredAny>,
-    /// API Gateway payload 1.0 requests have it.
-    #[serde(rename = "httpMethod")]
-    http_method: Option<IgnoredAny>,
-    /// EventBridge events have these three.
-    #[serde(rename = "detail-type")]
-    detail_type: Option<IgnoredAny>,
-    source: Option<IgnoredAny>,
-    detail: Option<IgnoredAny>,
-}
-
-impl Probe {
-    fn is_eventbridge(&self) -> bool {
-        self.detail_type.is_some() && self.source.is_some() && self.detail.is_some()
-    }
-}
-
-#[derive(Deserialize)]
-struct ProbeRecord {
-    #[serde(rename = "eventSource")]
-    event_source: Option<String>,
-    #[serde(rename = "Sns")]
-    _sns: Option<IgnoredAny>,
-}
-
-/// Reads a Lambda payload as the event it is. The one place that tells the event sources apart: `Records`
-/// with an `aws:sqs` record is SQS, other `Records` SNS; no `Records` but `detail-type`, `source` and
-/// `detail` is an EventBridge event; a `requestContext` or an `httpMethod` is an HTTP request.
-pub(crate) fn read_invocation(payload: &str) -> Result<Invocation, UnsupportedEvent> {
-    let probe: Probe = serde_json::from_str(payload).map_err(|error| parse_error(&error))?;
-    let Some(records) = probe.records else {
-        if probe.is_eventbridge() {
-            return serde_json::from_str(payload)
-                .map(|event| Invocation::EventBridge(Box::new(event)))
-                .map_err(|error| parse_error(&error));
-        }
-        if probe.request_context.is_some() || probe.http_method.is_some() {
-            return serde_json::from_str(payload)
-                .and_then(function_url::read_request)
-                .map(|request| Invocation::Http(Box::new(request)))
-                .map_err(|error| parse_error(&error));
-        }
-        return Err(UnsupportedEvent(
-            "expected {\"Records\":[…]}, an EventBridge event or an HTTP request (none of Records, detail-type with source and detail, requestContext)"
-                .to_owned(),
-        ));
-    };
-    if records
-        .iter()
-        .any(|record| record.event_source.as_deref() == Some("aws:sqs"))
-    {
-        serde_json::from_str(payload)
-            .map(Invocation::Sqs)
-            .map_err(|error| parse_error(&error))
-    } else {
-        serde_json::from_str(payload)
-            .map(Invocation::Sns)
-            .map_err(|error| parse_error(&error))
-    }
-}
-
-/// serde's message can quote the payload, which may hold addresses: keep only where it failed.
-fn parse_error(error: &serde_json::Error) -> UnsupportedEvent {
-    UnsupportedEvent(format!(
-        "expected an SNS event, an SQS event, an EventBridge event or a function URL request ({:?} error at line {} column {})",
-        error.classify(),
-        error.line(),
-        error.column()
-    ))
 }
 
 /// Why a replayed line could not be used; never quotes the line.

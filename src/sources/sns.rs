@@ -9,6 +9,8 @@
 
 use serde::Deserialize;
 
+use super::holds;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SnsEnvelope {
@@ -45,7 +47,7 @@ impl SnsEnvelope {
     pub fn read(text: &str) -> Option<SnsEnvelope> {
         // JSON can spell the key `TopicArn` only as itself or with `\u` escapes: a text with neither (a bare
         // SES notification, as raw delivery queues it) is no envelope, known without reading it all.
-        if !text.contains("TopicArn") && !text.contains("\\u") {
+        if !holds(text, "TopicArn") && !holds(text, "\\u") {
             return None;
         }
         serde_json::from_str::<Delivered>(text)
