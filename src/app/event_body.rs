@@ -23,7 +23,8 @@ const NOTHING: &[u8] = b"null";
 pub(crate) struct EventBody;
 
 impl EventBody {
-    /// The event of the invocation being handled, as Lambda sent it; `None` outside an invocation.
+    /// The event of the invocation being handled, as Lambda sent it; `None` outside an invocation. Call it
+    /// inside the handler's future: the body is in scope while that future runs, not when it is made.
     pub(crate) fn current() -> Option<Bytes> {
         EVENT_BODY.try_with(Bytes::clone).ok()
     }
@@ -53,5 +54,31 @@ impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for EventBodyServic
     fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
         let body = std::mem::replace(&mut invocation.body, Bytes::from_static(NOTHING));
         EVENT_BODY.scope(body, self.inner.call(invocation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::{service_fn, Context};
+
+    #[tokio::test]
+    async fn the_handler_finds_the_body_the_runtime_reads_null_and_nothing_is_found_outside() {
+        assert!(EventBody::current().is_none());
+        let handler = service_fn(|invocation: LambdaInvocation| async move {
+            Ok::<_, std::convert::Infallible>((invocation.body, EventBody::current()))
+        });
+        let mut service = EventBody.layer(handler);
+        let (parts, ()) = hyper::Response::new(()).into_parts();
+        let event = Bytes::from_static(br#"{"Records":[]}"#);
+        let invocation = LambdaInvocation {
+            parts,
+            body: event.clone(),
+            context: Context::default(),
+        };
+        let Ok((read_by_the_runtime, found_by_the_handler)) = service.call(invocation).await;
+        assert_eq!(read_by_the_runtime, Bytes::from_static(NOTHING));
+        assert_eq!(found_by_the_handler, Some(event));
+        assert!(EventBody::current().is_none());
     }
 }

@@ -83,7 +83,9 @@ impl App {
     /// pipeline, its metrics printed after it; traced as `lambda_runtime::run` traces it.
     pub async fn run(&self) -> Result<(), lambda_runtime::Error> {
         let handler = service_fn(|_: LambdaEvent<()>| async move {
-            let event = EventBody::current().unwrap_or_default();
+            let Some(event) = EventBody::current() else {
+                return Err(InvocationError::EventNotHandedOver);
+            };
             let Ok(event) = std::str::from_utf8(&event) else {
                 return Err(InvocationError::UnsupportedEvent(
                     "the event is not UTF-8 text".to_owned(),

@@ -104,6 +104,10 @@ pub enum InvocationError {
     },
     #[error("writing to CloudWatch Logs did not finish within {0:?}")]
     WriteTimedOut(Duration),
+    /// The event never reached the handler: the function's wiring is at fault (the layer that hands the
+    /// event over is missing), not the event, which Lambda may retry once the function is fixed.
+    #[error("the invocation's event did not reach the handler (the layer that hands it over is missing)")]
+    EventNotHandedOver,
 }
 
 impl InvocationError {
@@ -112,6 +116,7 @@ impl InvocationError {
             InvocationError::UnsupportedEvent(_) => "InvalidEvent",
             InvocationError::WriteFailed { .. } => "CloudWatchWriteFailed",
             InvocationError::WriteTimedOut(_) => "CloudWatchWriteTimedOut",
+            InvocationError::EventNotHandedOver => "EventNotHandedOver",
         }
     }
 }
