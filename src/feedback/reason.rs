@@ -1170,18 +1170,30 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     // Numbered refusals (`LPN000_630`, `OFR005_505`), before the wordings: the digits name the cause.
     ("lpn*_630", Reason::PolicyViolation),
     ("ofr*_630", Reason::PolicyViolation),
+    ("ouk*_630", Reason::PolicyViolation),
+    ("lpn*-630", Reason::PolicyViolation),
+    ("ofr*-630", Reason::PolicyViolation),
     ("lpn*_505", Reason::SystemError),
     ("ofr*_505", Reason::SystemError),
+    ("ouk*_505", Reason::SystemError),
+    ("lpn*-505", Reason::SystemError),
+    ("ofr*-505", Reason::SystemError),
     ("adresse ip source bloquee", Reason::Blocked),
     ("le compte du destinataire est bloque", Reason::Suspend),
     ("destinataire invalide", Reason::UserUnknown),
     ("service refuse. veuillez essayer plus tard", Reason::Blocked),
-    // Spectrum ("Understanding email error codes"): AUP#In-1300 to 1340 limit concurrent connections.
+    // Spectrum ("Understanding email error codes"): AUP#I (AUP#In-, AUP#I-) 1300 to 1340 limit concurrent
+    // connections.
     ("aup#in-130", Reason::TooManyConn),
     ("aup#in-131", Reason::TooManyConn),
     ("aup#in-132", Reason::TooManyConn),
     ("aup#in-133", Reason::TooManyConn),
     ("aup#in-1340", Reason::TooManyConn),
+    ("aup#i-130", Reason::TooManyConn),
+    ("aup#i-131", Reason::TooManyConn),
+    ("aup#i-132", Reason::TooManyConn),
+    ("aup#i-133", Reason::TooManyConn),
+    ("aup#i-1340", Reason::TooManyConn),
     // Cox ("Cox email error codes"): AUP#CDRBL is its blocklist.
     ("aup#cdrbl", Reason::Blocked),
     // GoDaddy (GoDaddy "Fix rejected email with a bounce error").
@@ -2163,6 +2175,15 @@ mod tests {
                 "smtp; 554 5.7.1 sender rejected AUP#In-1340",
                 Reason::TooManyConn,
             ),
+            (
+                "smtp; 554 5.7.1 sender rejected AUP#I-1300",
+                Reason::TooManyConn,
+            ),
+            (
+                "smtp; 550 5.7.1 Client host rejected LPN105-630",
+                Reason::PolicyViolation,
+            ),
+            ("smtp; 550 5.5.0 Mail rejected OUK_505", Reason::SystemError),
         ];
         for (diag, want) in cases {
             assert_eq!(reason(None, None, diag), want, "{diag}");
