@@ -1,6 +1,6 @@
 //! The function's own log, set up as lambda_runtime's default subscriber sets it up (JSON when Lambda's log
-//! format is JSON, without time or target; the level from Lambda's log-level setting, else `RUST_LOG`, else
-//! INFO), except that `RUST_LOG`'s directives are read by tracing-subscriber's `Targets` (`level`,
+//! format is JSON, without time or target; `RUST_LOG`'s directives when it has any, else the level from
+//! Lambda's log-level setting, else INFO), except that `RUST_LOG`'s directives are read by tracing-subscriber's `Targets` (`level`,
 //! `target=level`) rather than its `EnvFilter`, whose span and field filters bring a regular-expression engine
 //! into the binary (about 0.2 MB of it, docs/performance.md) for settings nobody gives this function.
 
@@ -37,9 +37,8 @@ where
 }
 
 /// `RUST_LOG`'s directives when it has any that read (the others, and span or field filters, are skipped),
-/// else the level Lambda's
-/// log-level setting gives (or `RUST_LOG`, read as a level), else INFO: what lambda_runtime's `EnvFilter`
-/// makes of the same two settings.
+/// else the level Lambda's log-level setting gives (or `RUST_LOG`, read as a level), else INFO: what
+/// lambda_runtime's `EnvFilter` makes of the same two settings.
 fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
     let mut filter = Targets::new();
     let mut directives = 0;
@@ -76,7 +75,7 @@ mod tests {
     use lambda_runtime::tracing::Level;
 
     #[test]
-    fn the_level_comes_from_lambda_then_rust_log_then_info() {
+    fn without_rust_log_directives_the_level_comes_from_lambda_else_info() {
         let enabled = |filter: &Targets, level| filter.would_enable("ses_feedback_logger", &level);
         let lambda_debug = log_filter(Some("DEBUG"), None);
         assert!(enabled(&lambda_debug, Level::DEBUG));
