@@ -115,6 +115,16 @@ enum RecordKey {
     Other,
 }
 
+/// The keys of an SQS record's `attributes`: only `SentTimestamp` is kept (read as [`RecordKey`] is, without
+/// copying a key).
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum AttributeKey {
+    SentTimestamp,
+    #[serde(other)]
+    Other,
+}
+
 /// A record's `Sns`: its JSON text, or already read.
 enum SnsPart<'a> {
     Text(&'a RawValue),
@@ -287,9 +297,11 @@ impl<'de> Deserialize<'de> for QueueAttributes {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueueAttributes, A::Error> {
                 let mut attributes = QueueAttributes::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<AttributeKey>()? {
                     match map.next_value::<LenientString>()? {
-                        LenientString::Text(value) if key == "SentTimestamp" => {
+                        LenientString::Text(value)
+                            if matches!(key, AttributeKey::SentTimestamp) =>
+                        {
                             attributes.sent_timestamp = Some(value);
                         }
                         LenientString::Text(_) => {}
