@@ -22,11 +22,14 @@
 //! 3. **Sisimai's order of decision** ([`judge`]) over the status code's meaning
 //!    ([`code_reason`]: RFC 3463 codes named as Sisimai names them), the reasons whose phrases
 //!    occur in the text ([`GENERIC`], [`LANGUAGES`]: every match, not just the first), and the
-//!    SMTP step the text names (`in reply to RCPT TO command`). The rules that matter most:
+//!    SMTP step the text names (`in reply to RCPT TO command`) or the reply's form shows
+//!    (`<address>: User unknown` answers RCPT, `550 : User unknown` and a later `503` answer DATA,
+//!    551 and 553 answer only MAIL or RCPT). The rules that matter most:
 //!    a "user unknown" is `userunknown` only under a 5.1.x code whose text names no other cause,
 //!    or when refused at `RCPT`; at an unknown step or after `DATA` it is a filter's answer
-//!    (`filtered`); a soft cause in the text (a full mailbox, a block, a relay refusal) outranks a
-//!    hard-looking code; a code whose reason the text does not confirm still names the reason.
+//!    (`filtered`); at `MAIL` an address status is the sender's (`rejected`); a soft cause in the
+//!    text (a full mailbox, a block, a relay refusal) outranks a hard-looking code; a code whose
+//!    reason the text does not confirm still names the reason.
 //! 4. Nothing decides: `onhold` when there was a text, `undefined` when there was none.
 //!
 //! # Effective bounce type
@@ -409,7 +412,9 @@ fn judge(clues: &Clues, fallback: Option<Reason>) -> Option<Reason> {
     if receiver.is_some() {
         return receiver;
     }
-    let command = Command::named_in(clues.text);
+    // RFC 5321 gives 551 and 553 only to MAIL and RCPT; a MAIL refusal says so in its own words.
+    let command = Command::named_in(clues.text)
+        .or_else(|| matches!(clues.reply, Some("551" | "553")).then_some(Command::Rcpt));
     let kind = diagnostic_type(clues.text);
     // A local delivery program failed; a full mailbox is still a full mailbox.
     if kind.is_some_and(|k| k.starts_with("x-unix")) {
@@ -547,9 +552,10 @@ fn holds(reason: Reason, clues: &Clues, found: ReasonSet, command: Option<Comman
     match reason {
         // "User unknown" is only the address's fault when the code says so (and the text names
         // no other cause) or the server refused it at RCPT; after DATA, or at an unknown step,
-        // it is a filter's answer.
+        // it is a filter's answer; at MAIL the address in question is the sender's.
         UserUnknown => match named {
             Some(Suspend) => false,
+            _ if command == Some(Command::Mail) => false,
             Some(UserUnknown) => !OVERRIDE_USER_UNKNOWN.into_iter().any(says),
             _ => command == Some(Command::Rcpt) && says(UserUnknown),
         },
@@ -568,6 +574,8 @@ fn holds(reason: Reason, clues: &Clues, found: ReasonSet, command: Option<Comman
         }
         Rejected => {
             named == Some(Rejected)
+                // an address status at MAIL speaks of the sender's address
+                || (command == Some(Command::Mail) && named == Some(UserUnknown))
                 || (says(Rejected)
                     && match command {
                         Some(Command::Mail) => true,
@@ -598,7 +606,9 @@ enum Command {
 
 impl Command {
     fn named_in(text: &str) -> Option<Command> {
-        const SIGNS: [(&str, Command); 20] = [
+        // In order of weight: the first sign in this list that the text contains decides.
+        const SIGNS: [(&str, Command); 27] = [
+            // The step named outright (Postfix, Exim, Sendmail and qmail transcripts, wrappers).
             ("end of data", Command::Data),
             ("data command", Command::Data),
             (">>> data", Command::Data),
@@ -607,8 +617,6 @@ impl Command {
             ("smtp:rcpt", Command::Rcpt),
             ("[rcpt_to]", Command::Rcpt),
             ("does not like recipient", Command::Rcpt),
-            (">... ", Command::Rcpt),
-            ("recipient address rejected", Command::Rcpt),
             (
                 "recipients was rejected by a remote mail server",
                 Command::Rcpt,
@@ -622,8 +630,21 @@ impl Command {
             ("initial greeting", Command::Connect),
             ("after initial connection", Command::Connect),
             ("in reply to connect", Command::Connect),
+            // A reply only DATA gets: the session went on past the recipients (a 503 "need RCPT",
+            // "no valid recipients"), or a refusal that names no recipient ("550 : User unknown").
+            (" 503 ", Command::Data),
+            (" 503-", Command::Data),
+            ("no valid recipients", Command::Data),
+            (" : user unknown", Command::Data),
+            // A reply's own form: Postfix's sender and recipient restrictions, Sendmail's
+            // "<address>... User unknown", a refusal naming the recipient, Gmail's relay of one.
+            ("sender address rejected", Command::Mail),
+            (">... ", Command::Rcpt),
+            ("recipient address rejected", Command::Rcpt),
+            (">: user unknown", Command::Rcpt),
+            ("the address couldn't be found", Command::Rcpt),
         ];
-        // The first sign in this order that the text contains: ids count up in the same order.
+        // Ids count up in the order of the list.
         static FOUND_BY: std::sync::LazyLock<(Literals, Vec<Command>)> =
             std::sync::LazyLock::new(|| {
                 let mut signs = Literals::with_capacity(SIGNS.len());
@@ -1223,7 +1244,6 @@ pub(crate) const RECEIVERS: PhraseTable = &[
     ("ディレクトリのリストにありません", Reason::UserUnknown),
     // Orange: OFR_506 is its spam refusal ("Mail rejete").
     ("mail rejete", Reason::SpamDetected),
-    ("the address couldn't be found", Reason::UserUnknown),
     // Exim (routers/dnslookup.c, route.c, transports/smtp.c).
     ("all relevant mx records point to non-existent hosts", Reason::HostUnknown),
     ("all host address lookups failed permanently", Reason::HostUnknown),
@@ -1469,6 +1489,7 @@ pub(crate) const GENERIC: PhraseTable = &[
     ("mailer error", Reason::MailerError),
     // userunknown
     ("user unknown", Reason::UserUnknown),
+    ("the address couldn't be found", Reason::UserUnknown),
     ("unknown user", Reason::UserUnknown),
     ("user is unknown", Reason::UserUnknown),
     ("unknown recipient", Reason::UserUnknown),
@@ -2193,21 +2214,130 @@ mod tests {
         assert_ne!(reason(None, None, volume), Reason::TooManyConn);
     }
 
+    /// The reason of a `Transient`/`General` bounce, and whether it comes out `Permanent`.
+    fn verdict(status: &str, diag: &str) -> (Reason, bool) {
+        let c = classify(Some("Transient"), Some("General"), Some(status), Some(diag));
+        (c.reason, c.effective_bounce_type == Some(PERMANENT))
+    }
+
+    const HARD: bool = true;
+    const SOFT: bool = false;
+
     #[test]
     fn a_recipient_refused_at_rcpt_is_unknown_not_filtered() {
         // At an unknown step Sisimai calls "user unknown" a filter's answer; a wrapper that says the
         // recipient was refused names the step (RCPT), and then the address does not exist.
         let at_rcpt =
             "smtp; Each of the following recipients was rejected by a remote mail server. \
-                       <<< 550 <nobody@example.jp>: User unknown";
-        assert_eq!(reason(None, Some("5.0.0"), at_rcpt), Reason::UserUnknown);
+                       <<< 550 User unknown";
+        assert_eq!(verdict("5.0.0", at_rcpt), (Reason::UserUnknown, HARD));
         assert_eq!(
-            reason(
-                None,
-                Some("5.0.0"),
-                "smtp; 550 <nobody@example.jp>: User unknown"
+            verdict("5.0.0", "smtp; 550 User unknown"),
+            (Reason::Filtered, SOFT)
+        );
+    }
+
+    #[test]
+    fn the_form_of_a_user_unknown_reply_shows_its_step() {
+        // A refusal naming the recipient answers RCPT; the same refusal naming nobody answers DATA,
+        // where no one recipient is in question (au's servers answer both ways).
+        let cases = [
+            (
+                "smtp; 550 <nobody@example.jp>: User unknown",
+                (Reason::UserUnknown, HARD),
             ),
-            Reason::Filtered
+            (
+                "smtp; 550: <nobody@example.jp>: User unknown",
+                (Reason::UserUnknown, HARD),
+            ),
+            ("smtp; 550 : User unknown", (Reason::Filtered, SOFT)),
+            ("smtp; 550: : User unknown", (Reason::Filtered, SOFT)),
+            // ... also inside Gmail's "Address not found", which relays the receiver's reply
+            (
+                "smtp; ** Address not found ** Your message wasn't delivered to nobody@example.jp \
+                 because the address couldn't be found, or is unable to receive mail. \
+                 The response was: 550 : User unknown",
+                (Reason::Filtered, SOFT),
+            ),
+            (
+                "smtp; ** Address not found ** Your message wasn't delivered to nobody@example.jp \
+                 because the address couldn't be found, or is unable to receive mail. \
+                 The response was: 550 <nobody@example.jp>: User unknown",
+                (Reason::UserUnknown, HARD),
+            ),
+            // RFC 5321 gives 551 and 553 only to MAIL and RCPT: with a recipient's wording, RCPT
+            (
+                "smtp; 553 Invalid recipient nobody@example.org (Mode: normal)",
+                (Reason::UserUnknown, HARD),
+            ),
+            (
+                "smtp; 550 Invalid recipient nobody@example.org (Mode: normal)",
+                (Reason::Filtered, SOFT),
+            ),
+        ];
+        for (diag, want) in cases {
+            let status = if diag.contains("553") {
+                "5.7.1"
+            } else {
+                "5.0.0"
+            };
+            assert_eq!(verdict(status, diag), want, "{diag}");
+        }
+    }
+
+    #[test]
+    fn a_transcript_that_goes_on_to_data_is_judged_at_data() {
+        // Sendmail's transcript of a refused RCPT followed by the DATA reply: Sisimai judges the
+        // last step, DATA, so the user unknown is a filter's answer ...
+        let cases = [
+            "smtp; 550 5.0.0 <nobody@example.jp>... User unknown 503 5.0.0 Need RCPT (recipient)",
+            "smtp; 550 5.7.1 <nobody@example.fr>: Recipient address rejected: User unknown \
+             554 5.5.1 Error: no valid recipients",
+        ];
+        for diag in cases {
+            let status = if diag.contains("5.7.1") {
+                "5.7.1"
+            } else {
+                "5.0.0"
+            };
+            assert_eq!(verdict(status, diag), (Reason::Filtered, SOFT), "{diag}");
+        }
+        // ... and the same refusal alone answers RCPT
+        assert_eq!(
+            verdict(
+                "5.0.0",
+                "smtp; 550 5.0.0 <nobody@example.jp>... User unknown"
+            ),
+            (Reason::UserUnknown, HARD)
+        );
+    }
+
+    #[test]
+    fn an_address_refused_at_mail_from_is_the_senders() {
+        // An address status in answer to MAIL FROM speaks of the sender: rejected, and soft.
+        let cases = [
+            (
+                "5.1.0",
+                "smtp; SMTP error from remote mail server after MAIL FROM:<s@example.com> \
+                 SIZE=1022: 553 5.1.0 s example.com does not exist",
+            ),
+            (
+                "5.1.8",
+                "smtp; ** Address not found ** Your message wasn't delivered to nobody@example.jp \
+                 because the address couldn't be found, or is unable to receive mail. The response \
+                 from the remote server was: 501 5.1.8 Sender address rejected",
+            ),
+        ];
+        for (status, diag) in cases {
+            assert_eq!(verdict(status, diag), (Reason::Rejected, SOFT), "{diag}");
+        }
+        // the same status at RCPT is the recipient's
+        assert_eq!(
+            verdict(
+                "5.1.0",
+                "smtp; 553 5.1.0 nobody does not exist (in reply to RCPT TO command)"
+            ),
+            (Reason::UserUnknown, HARD)
         );
     }
 
