@@ -899,31 +899,65 @@ pub(crate) const MAX_GAP: usize = 80;
 /// Whether `haystack` contains `pattern`, where each `*` stands for at most [`MAX_GAP`] bytes.
 fn contains_pattern(haystack: &str, pattern: &str) -> bool {
     let mut parts = pattern.split('*');
-    let Some(head) = parts.next() else {
-        return false;
+    let head = parts.next().unwrap_or_default();
+    if head.is_empty() {
+        return parts_follow(haystack, 0, parts);
+    }
+    let Some(second) = parts.clone().find(|part| !part.is_empty()) else {
+        return haystack.contains(head);
     };
-    let mut from = 0;
-    if !head.is_empty() {
-        match haystack.find(head) {
-            Some(p) => from = p + head.len(),
-            None => return false,
+    // Every occurrence of the head is a candidate, not only the first: a later one may be the one
+    // the rest follows closely enough. The heads are taken in order, and the search for the next
+    // one jumps to where the next occurrence of the second part comes into reach, so a text full
+    // of heads costs one pass, not one window per head.
+    let mut start = 0;
+    let mut second_at = 0;
+    while let Some(found) = haystack.get(start..).and_then(|rest| rest.find(head)) {
+        let end = start + found + head.len();
+        if second_at < end {
+            match haystack[end..].find(second) {
+                Some(at) => second_at = end + at,
+                None => return false,
+            }
         }
+        // (the window reaches up to 3 bytes further, to the end of a character)
+        let reach = MAX_GAP + 3;
+        if second_at <= end + reach && parts_follow(haystack, end, parts.clone()) {
+            return true;
+        }
+        // the next head to try ends at least one character later, and within reach of `second_at`
+        let mut next = (start + found + 1).max(second_at.saturating_sub(reach + head.len()));
+        while !haystack.is_char_boundary(next) {
+            next += 1;
+        }
+        start = next;
     }
-    for part in parts {
-        if part.is_empty() {
-            continue;
-        }
-        let rest = &haystack[from..];
-        let mut end = rest.len().min(MAX_GAP + part.len());
-        while !rest.is_char_boundary(end) {
-            end += 1;
-        }
-        match rest[..end].find(part) {
-            Some(p) => from += p + part.len(),
-            None => return false,
-        }
+    false
+}
+
+/// Whether each of `parts` occurs within [`MAX_GAP`] bytes after the previous one, the first after
+/// byte `from`; every occurrence in the window is tried, so a near one cannot hide a good one.
+fn parts_follow(haystack: &str, from: usize, mut parts: std::str::Split<'_, char>) -> bool {
+    let Some(part) = parts.find(|part| !part.is_empty()) else {
+        return true;
+    };
+    let rest = &haystack[from..];
+    let mut end = rest.len().min(MAX_GAP + part.len());
+    while !rest.is_char_boundary(end) {
+        end += 1;
     }
-    true
+    occurrences(&rest[..end], part).any(|at| parts_follow(haystack, from + at, parts.clone()))
+}
+
+/// The end of every occurrence of `needle` in `haystack`, overlapping ones included.
+fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + 'h {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let found = start + haystack.get(start..)?.find(needle)?;
+        // the next search starts one character later (`needle` is never empty here)
+        start = found + needle.chars().next().map_or(1, char::len_utf8);
+        Some(found + needle.len())
+    })
 }
 
 /// What the tables find in the normalised text: the first receiver's reply in table order
@@ -2642,6 +2676,24 @@ mod tests {
         // multi-byte text right at the window edge does not panic
         let edge = format!("user {}", "ё".repeat(MAX_GAP));
         assert!(!contains_pattern(&edge, "user * does not exist"));
+    }
+
+    #[test]
+    fn a_wildcard_phrase_is_found_after_an_earlier_occurrence_of_its_first_part() {
+        // the first "user" is too far from "does not exist"; the second one is near enough
+        let far_then_near = format!(
+            "user {} and then user nobody does not exist",
+            "x".repeat(MAX_GAP + 1)
+        );
+        assert!(contains_pattern(&far_then_near, "user * does not exist"));
+        // the same for a middle part: only the second "is" has "full" near enough after it
+        let middle = format!("mailbox is {} is {} full", "x".repeat(48), "y".repeat(40));
+        assert!(contains_pattern(&middle, "mailbox * is * full"));
+        // and the classifier sees it
+        assert_eq!(
+            reason(None, Some("5.0.0"), &format!("smtp; 550 {far_then_near}")),
+            Reason::Filtered
+        );
     }
 
     #[test]
