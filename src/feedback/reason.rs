@@ -23,8 +23,8 @@
 //!    ([`code_reason`]: RFC 3463 codes named as Sisimai names them), the reasons whose phrases
 //!    occur in the text ([`GENERIC`], [`LANGUAGES`]: every match, not just the first), and the
 //!    SMTP step the text names (`in reply to RCPT TO command`) or the reply's form shows
-//!    (`<address>: User unknown` answers RCPT, `550 : User unknown` and a later `503` answer DATA,
-//!    551 and 553 answer only MAIL or RCPT). The rules that matter most:
+//!    (`<address>: User unknown` answers RCPT; `550 : User unknown` and a later "503 need RCPT"
+//!    answer DATA). The rules that matter most:
 //!    a "user unknown" is `userunknown` only under a 5.1.x code whose text names no other cause,
 //!    or when refused at `RCPT`; at an unknown step or after `DATA` it is a filter's answer
 //!    (`filtered`); at `MAIL` an address status is the sender's (`rejected`); a soft cause in the
@@ -412,9 +412,7 @@ fn judge(clues: &Clues, fallback: Option<Reason>) -> Option<Reason> {
     if receiver.is_some() {
         return receiver;
     }
-    // RFC 5321 gives 551 and 553 only to MAIL and RCPT; a MAIL refusal says so in its own words.
-    let command = Command::named_in(clues.text)
-        .or_else(|| matches!(clues.reply, Some("551" | "553")).then_some(Command::Rcpt));
+    let command = Command::named_in(clues.text);
     let kind = diagnostic_type(clues.text);
     // A local delivery program failed; a full mailbox is still a full mailbox.
     if kind.is_some_and(|k| k.starts_with("x-unix")) {
@@ -607,7 +605,7 @@ enum Command {
 impl Command {
     fn named_in(text: &str) -> Option<Command> {
         // In order of weight: the first sign in this list that the text contains decides.
-        const SIGNS: [(&str, Command); 27] = [
+        const SIGNS: [(&str, Command); 30] = [
             // The step named outright (Postfix, Exim, Sendmail and qmail transcripts, wrappers).
             ("end of data", Command::Data),
             ("data command", Command::Data),
@@ -630,10 +628,14 @@ impl Command {
             ("initial greeting", Command::Connect),
             ("after initial connection", Command::Connect),
             ("in reply to connect", Command::Connect),
-            // A reply only DATA gets: the session went on past the recipients (a 503 "need RCPT",
-            // "no valid recipients"), or a refusal that names no recipient ("550 : User unknown").
-            (" 503 ", Command::Data),
-            (" 503-", Command::Data),
+            // A reply only DATA gets: the session went on with no recipient accepted ("503 need
+            // RCPT", "no valid recipients"), or a refusal that names no recipient ("550 : User
+            // unknown").
+            ("need rcpt", Command::Data),
+            ("rcpt first", Command::Data),
+            ("rcpt commands were rejected", Command::Data),
+            ("must precede data", Command::Data),
+            ("no recipients specified", Command::Data),
             ("no valid recipients", Command::Data),
             (" : user unknown", Command::Data),
             // A reply's own form: Postfix's sender and recipient restrictions, Sendmail's
@@ -2299,23 +2301,14 @@ mod tests {
                  The response was: 550 <nobody@example.jp>: User unknown",
                 (Reason::UserUnknown, HARD),
             ),
-            // RFC 5321 gives 551 and 553 only to MAIL and RCPT: with a recipient's wording, RCPT
+            // a number that happens to be 503 is not a DATA reply
             (
-                "smtp; 553 Invalid recipient nobody@example.org (Mode: normal)",
+                "smtp; 550 <nobody@example.jp>... User unknown [Ref: 503 ]",
                 (Reason::UserUnknown, HARD),
-            ),
-            (
-                "smtp; 550 Invalid recipient nobody@example.org (Mode: normal)",
-                (Reason::Filtered, SOFT),
             ),
         ];
         for (diag, want) in cases {
-            let status = if diag.contains("553") {
-                "5.7.1"
-            } else {
-                "5.0.0"
-            };
-            assert_eq!(verdict(status, diag), want, "{diag}");
+            assert_eq!(verdict("5.0.0", diag), want, "{diag}");
         }
     }
 
@@ -2365,6 +2358,9 @@ mod tests {
         for (status, diag) in cases {
             assert_eq!(verdict(status, diag), (Reason::Rejected, SOFT), "{diag}");
         }
+        // a 553 refusing the sender does not condemn the recipient
+        let sender = "smtp; 553 5.7.1 Sender address does not exist";
+        assert_eq!(verdict("5.7.1", sender).1, SOFT, "{sender}");
         // the same status at RCPT is the recipient's
         assert_eq!(
             verdict(
