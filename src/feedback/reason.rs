@@ -2317,16 +2317,17 @@ mod tests {
         // Sendmail's transcript of a refused RCPT followed by the DATA reply: Sisimai judges the
         // last step, DATA, so the user unknown is a filter's answer ...
         let cases = [
-            "smtp; 550 5.0.0 <nobody@example.jp>... User unknown 503 5.0.0 Need RCPT (recipient)",
-            "smtp; 550 5.7.1 <nobody@example.fr>: Recipient address rejected: User unknown \
-             554 5.5.1 Error: no valid recipients",
+            (
+                "5.0.0",
+                "smtp; 550 5.0.0 <nobody@example.jp>... User unknown 503 5.0.0 Need RCPT (recipient)",
+            ),
+            (
+                "5.7.1",
+                "smtp; 550 5.7.1 <nobody@example.fr>: Recipient address rejected: User unknown \
+                 554 5.5.1 Error: no valid recipients",
+            ),
         ];
-        for diag in cases {
-            let status = if diag.contains("5.7.1") {
-                "5.7.1"
-            } else {
-                "5.0.0"
-            };
+        for (status, diag) in cases {
             assert_eq!(verdict(status, diag), (Reason::Filtered, SOFT), "{diag}");
         }
         // ... and the same refusal alone answers RCPT
