@@ -2359,6 +2359,14 @@ mod tests {
         for (status, diag) in cases {
             assert_eq!(verdict(status, diag), (Reason::Rejected, SOFT), "{diag}");
         }
+        // Postfix's reject_unlisted_sender: the user unknown is the sender, whatever the code
+        let unlisted = "smtp; 550 5.1.1 <s@example.com>: Sender address rejected: \
+                        User unknown in local recipient table";
+        assert_eq!(
+            verdict("5.1.1", unlisted),
+            (Reason::Rejected, SOFT),
+            "{unlisted}"
+        );
         // a 553 refusing the sender does not condemn the recipient
         let sender = "smtp; 553 5.7.1 Sender address does not exist";
         assert_eq!(verdict("5.7.1", sender).1, SOFT, "{sender}");
