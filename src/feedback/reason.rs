@@ -413,6 +413,14 @@ fn judge(clues: &Clues, fallback: Option<Reason>) -> Option<Reason> {
         return receiver;
     }
     let command = Command::named_in(clues.text);
+    // An address status in answer to MAIL FROM speaks of the sender's address: a refused sender.
+    let clues = &Clues {
+        named: match clues.named {
+            Some(Reason::UserUnknown) if command == Some(Command::Mail) => Some(Reason::Rejected),
+            named => named,
+        },
+        ..*clues
+    };
     let kind = diagnostic_type(clues.text);
     // A local delivery program failed; a full mailbox is still a full mailbox.
     if kind.is_some_and(|k| k.starts_with("x-unix")) {
@@ -550,10 +558,9 @@ fn holds(reason: Reason, clues: &Clues, found: ReasonSet, command: Option<Comman
     match reason {
         // "User unknown" is only the address's fault when the code says so (and the text names
         // no other cause) or the server refused it at RCPT; after DATA, or at an unknown step,
-        // it is a filter's answer; at MAIL the address in question is the sender's.
+        // it is a filter's answer.
         UserUnknown => match named {
             Some(Suspend) => false,
-            _ if command == Some(Command::Mail) => false,
             Some(UserUnknown) => !OVERRIDE_USER_UNKNOWN.into_iter().any(says),
             _ => command == Some(Command::Rcpt) && says(UserUnknown),
         },
@@ -572,8 +579,6 @@ fn holds(reason: Reason, clues: &Clues, found: ReasonSet, command: Option<Comman
         }
         Rejected => {
             named == Some(Rejected)
-                // an address status at MAIL speaks of the sender's address
-                || (command == Some(Command::Mail) && named == Some(UserUnknown))
                 || (says(Rejected)
                     && match command {
                         Some(Command::Mail) => true,
